@@ -1,0 +1,3 @@
+from loom.cli.main import main
+
+main()
