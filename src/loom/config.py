@@ -176,3 +176,20 @@ def write_toml(path: Path, values: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     tmp.write_text(dumps_toml(values), encoding="utf-8")
     os.replace(tmp, path)
+
+
+def settings_markdown() -> str:
+    """The settings reference, generated so it can't drift (docs/settings.md)."""
+    rows = [
+        "# Settings",
+        "",
+        "Generated from `loom.config.SETTINGS`; `tests/test_config.py` fails when it drifts.",
+        "Set them in `.loom/config.toml` (dotted key = TOML table and key) or by environment.",
+        "",
+        "| key | default | environment | meaning |",
+        "|---|---|---|---|",
+    ]
+    for s in SETTINGS:
+        env = f"`{s.env}`" if s.env else ""
+        rows.append(f"| `{s.key}` | `{s.default!r}` | {env} | {s.help} |")
+    return "\n".join(rows) + "\n"
