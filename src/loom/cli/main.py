@@ -33,15 +33,21 @@ def _register() -> None:
         module.register(app)
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", help="Print Loom's version and exit."),
-) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         from loom import __version__
 
         output.console.print(f"loom {__version__}")
         raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Version ML work: data, experiments and models on one lineage graph."""
 
 
 _register()
@@ -52,7 +58,7 @@ def run(argv: list[str] | None = None) -> int:
     from loom.errors import LoomError
 
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except LoomError as exc:
         if os.environ.get("LOOM_DEBUG") in {"1", "true", "yes"}:
             import traceback
@@ -65,17 +71,17 @@ def run(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         output.print_error("Interrupted.", None)
         return 130
-    except Exception as exc:  # click's own usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except Exception as exc:
+        # Click's usage errors arrive here in non-standalone mode (typer vendors click,
+        # so match by behaviour rather than by class).
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
             return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
+        if type(exc).__name__ == "Abort":
             output.print_error("Aborted.", None)
             return 1
         raise
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def main() -> None:
