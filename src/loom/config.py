@@ -65,6 +65,25 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds between background flushes of logged metrics.",
         "LOOM_FLUSH_INTERVAL",
     ),
+    Setting(
+        "tracking.artifact_root",
+        None,
+        "Object store root for run artifacts. Default: the workspace's .loom/cache, "
+        "else objects/ next to the SQLite file, else the user data directory.",
+        "LOOM_ARTIFACT_ROOT",
+    ),
+    Setting(
+        "tracking.capture_env",
+        True,
+        "Record git state, command line, platform and installed packages at run start.",
+        "LOOM_CAPTURE_ENV",
+    ),
+    Setting(
+        "tracking.system_metrics_interval",
+        5.0,
+        "Seconds between samples of CPU, memory and GPU use when log_system_metrics is on.",
+        "LOOM_SYSTEM_METRICS_INTERVAL",
+    ),
     Setting("debug", False, "Print tracebacks for errors.", "LOOM_DEBUG"),
 )
 
