@@ -18,7 +18,7 @@ from typing import Any
 from loom import config
 from loom.errors import UsageError
 
-_SCHEMES = ("sqlite://", "postgresql://", "postgresql+psycopg://", "postgres://")
+_SCHEMES = ("sqlite://", "postgresql+psycopg://", "http://", "https://")
 
 
 def find_workspace(start: Path | None = None) -> Path | None:

@@ -1,0 +1,104 @@
+"""Artifacts: files a run logs, stored as objects so identical bytes are kept once.
+
+A run's artifacts are rows ``(path, hash, size)``; together they form the run's
+tree. Paths that come from a caller are checked before anything is written.
+
+    >>> artifact_path("reports", "a.txt")
+    'reports/a.txt'
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath
+
+from loom._types import StrPath
+from loom.errors import NotFoundError, ValidationError
+from loom.store.entities import Artifact
+from loom.tracking.backend import Backend
+
+
+def check_relative(path: str, what: str = "artifact path") -> str:
+    """Refuse absolute paths, ``..``, backslashes, NUL and control characters."""
+    bad = (
+        path.startswith("/")
+        or "\\" in path
+        or any(ord(c) < 32 for c in path)
+        or any(part == ".." for part in path.split("/"))
+    )
+    if bad:
+        raise ValidationError(
+            f"Invalid {what} {path!r}: it must be relative, with forward slashes, "
+            "no '..' and no control characters.",
+            hint="Pass a path such as 'reports/summary.txt'.",
+            path=path,
+        )
+    return str(PurePosixPath(path)) if path else ""
+
+
+def artifact_path(prefix: str | None, name: str) -> str:
+    prefix = check_relative(prefix.strip("/")) if prefix else ""
+    return check_relative(f"{prefix}/{name}" if prefix else name)
+
+
+def log_file(backend: Backend, run_id: str, local: StrPath, prefix: str | None) -> Artifact:
+    path = Path(local)
+    if not path.is_file():
+        raise NotFoundError(
+            f"Cannot log artifact {str(local)!r}: no such file.",
+            hint="Use log_artifacts(dir) for a directory; check the path.",
+            path=str(local),
+        )
+    [(oid, size)] = backend.put_files([path])
+    art = Artifact(artifact_path(prefix, path.name), oid, size)
+    backend.log_artifacts(run_id, [art])
+    return art
+
+
+def log_dir(backend: Backend, run_id: str, local: StrPath, prefix: str | None) -> list[Artifact]:
+    root = Path(local)
+    if not root.is_dir():
+        raise NotFoundError(
+            f"Cannot log artifacts from {str(local)!r}: not a directory.",
+            hint="Use log_artifact(file) for a single file; check the path.",
+            path=str(local),
+        )
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    stored = backend.put_files(files) if files else []
+    arts = [
+        Artifact(artifact_path(prefix, f.relative_to(root).as_posix()), oid, size)
+        for f, (oid, size) in zip(files, stored, strict=True)
+    ]
+    if arts:
+        backend.log_artifacts(run_id, arts)
+    return arts
+
+
+def log_bytes(backend: Backend, run_id: str, data: bytes, path: str) -> Artifact:
+    oid, size = backend.put_bytes(data)
+    art = Artifact(check_relative(path), oid, size)
+    backend.log_artifacts(run_id, [art])
+    return art
+
+
+def download(backend: Backend, run_id: str, path: str, dst: StrPath) -> Path:
+    """Materialize the artifact ``path`` (a file or a folder; "" for all) under ``dst``."""
+    path = check_relative(path.strip("/")) if path else ""
+    arts = backend.list_artifacts(run_id, prefix=path or None)
+    arts = [a for a in arts if not path or a.path == path or a.path.startswith(path + "/")]
+    if not arts:
+        raise NotFoundError(
+            f"Run {run_id} has no artifact {path!r}."
+            if path
+            else f"Run {run_id} has no artifacts.",
+            hint=f"List them with `loom runs artifacts {run_id}`.",
+            run_id=run_id,
+            path=path,
+        )
+    root = Path(dst).resolve()
+    for art in arts:
+        target = (root / check_relative(art.path)).resolve()
+        if os.path.commonpath([root, target]) != str(root):
+            raise ValidationError(f"Artifact path {art.path!r} leaves {root}.", path=art.path)
+        backend.get_file(art.hash, target)
+    return root / path if path else root

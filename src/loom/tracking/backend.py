@@ -1,0 +1,124 @@
+"""The one seam under :class:`loom.Client`: a backend that stores runs and artifacts.
+
+``LocalBackend`` talks to the SQL store in-process and keeps artifacts in a
+local object DB. An ``http`` backend (with the server) implements the same
+protocol over REST; the client above does not change.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from loom.objects.hashing import hash_file, hash_files
+from loom.objects.odb import ObjectDB, copy_file
+from loom.tracking import uri as uris
+
+if TYPE_CHECKING:
+    from loom.store import Store
+    from loom.store.entities import (
+        Artifact,
+        Experiment,
+        Metric,
+        Page,
+        Run,
+        RunInput,
+        RunStatus,
+        ViewType,
+    )
+
+
+class Backend(Protocol):
+    """What the client needs; every method maps to one store operation or artifact move."""
+
+    uri: str
+
+    def close(self) -> None: ...
+    def upgrade(self) -> None: ...
+    def create_experiment(self, name: str, tags: dict[str, str] | None = None) -> Experiment: ...
+    def get_experiment(self, experiment_id: str) -> Experiment: ...
+    def get_experiment_by_name(self, name: str) -> Experiment | None: ...
+    def list_experiments(self, view: ViewType) -> list[Experiment]: ...
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None: ...
+    def delete_experiment(self, experiment_id: str) -> None: ...
+    def restore_experiment(self, experiment_id: str) -> None: ...
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None: ...
+    def create_run(self, experiment_id: str, **kwargs) -> Run: ...
+    def get_run(self, run_id: str) -> Run: ...
+    def update_run(self, run_id: str, **kwargs) -> None: ...
+    def delete_run(self, run_id: str) -> None: ...
+    def restore_run(self, run_id: str) -> None: ...
+    def log_batch(self, run_id: str, metrics=(), params=None, tags=None) -> None: ...
+    def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None: ...
+    def log_artifacts(self, run_id: str, artifacts: Sequence[Artifact]) -> None: ...
+    def list_artifacts(self, run_id: str, prefix: str | None = None) -> list[Artifact]: ...
+    def get_metric_history(self, run_id: str, key: str, *, max_points=None) -> list[Metric]: ...
+    def search_runs(self, experiment_ids: Sequence[str], filter_string: str = "", **kw) -> Page: ...
+    def list_runs_by_status(self, status: RunStatus) -> list[Run]: ...
+    def put_files(self, files: Sequence[Path]) -> list[tuple[str, int]]: ...
+    def put_bytes(self, data: bytes) -> tuple[str, int]: ...
+    def get_file(self, oid: str, dst: Path) -> None: ...
+
+
+class LocalBackend:
+    """The SQL store in this process plus a local object DB for artifact bytes.
+
+    >>> b = LocalBackend("sqlite:////tmp/loom-doc.db")  # doctest: +SKIP
+    """
+
+    def __init__(self, uri: str) -> None:
+        from loom.store import open_store
+
+        self.uri = uri
+        db = uris.sqlite_path(uri)
+        if db is not None:
+            db.parent.mkdir(parents=True, exist_ok=True)
+        self.store: Store = open_store(uri)
+        self._odb: ObjectDB | None = None
+
+    def __getattr__(self, name: str):
+        # The store already has the exact operations of the protocol; forward them
+        # rather than restate thirty one-line methods. Only public names forward.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.store, name)
+
+    @property
+    def odb(self) -> ObjectDB:
+        if self._odb is None:
+            self._odb = ObjectDB(uris.artifact_root(self.uri))
+        return self._odb
+
+    def put_files(self, files: Sequence[Path]) -> list[tuple[str, int]]:
+        """Store files as objects (identical bytes stored once); return (oid, size) each."""
+        sizes = [os.stat(f).st_size for f in files]
+        oids = hash_files(list(files)) if len(files) > 1 else [hash_file(f) for f in files]
+        for f, oid in zip(files, oids, strict=True):
+            self.odb.add_file(f, oid)
+        return list(zip(oids, sizes, strict=True))
+
+    def put_bytes(self, data: bytes) -> tuple[str, int]:
+        return self.odb.add_bytes(data), len(data)
+
+    def get_file(self, oid: str, dst: Path) -> None:
+        src = self.odb.path(oid)
+        if not src.exists():
+            self.odb.open(oid)  # raises MissingObjectError with its hint
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_name(f".{dst.name}.loom-tmp{os.getpid()}")
+        copy_file(src, tmp)
+        os.replace(tmp, dst)  # a reader never sees half a file
+
+
+def open_backend(uri: str) -> Backend:
+    """The backend for a resolved URI (``local`` for every SQL URI today)."""
+    if uri.startswith(("http://", "https://")):
+        from loom.errors import UsageError
+
+        raise UsageError(
+            f"Tracking URI {uri!r} needs the http backend, which arrives with `loom server`.",
+            hint="Use sqlite:///path/to/loom.db or postgresql+psycopg://user@host/db for now.",
+        )
+    return LocalBackend(uri)

@@ -1,0 +1,121 @@
+"""Asynchronous, batched metric logging.
+
+``add`` appends to an in-memory buffer and returns (a few microseconds); a
+daemon thread writes what has gathered every ``interval`` seconds, or sooner
+when the buffer grows past ``max_pending``. ``flush`` writes synchronously.
+An error while writing is kept and raised by the next ``add`` or ``flush`` —
+the points of the failed batch are kept too, so nothing is silently lost.
+
+    >>> b = MetricBuffer(lambda run_id, metrics: None, interval=0.5)
+    >>> b.add("run", Metric("loss", 0.5, 0, 0)); b.flush(); b.close()
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict, deque
+from collections.abc import Callable, Sequence
+
+from loom.errors import LoomError, StoreError, UsageError
+from loom.store.entities import Metric
+
+Writer = Callable[[str, Sequence[Metric]], None]
+
+# One store transaction per run per batch; bigger batches are split so a single
+# write never holds SQLite's lock for long.
+MAX_BATCH = 5000
+
+
+class MetricBuffer:
+    def __init__(self, write: Writer, *, interval: float = 0.5, max_pending: int = 10_000) -> None:
+        self._write = write
+        self.interval = interval
+        self.max_pending = max_pending
+        self._pending: deque[tuple[str, Metric]] = deque()
+        self._retry: list[tuple[str, Metric]] = []
+        self._error: BaseException | None = None
+        self._flush_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+
+    def add(self, run_id: str, metric: Metric) -> None:
+        if self._error is not None:
+            self.raise_error()
+        self._pending.append((run_id, metric))
+        if self._thread is None:
+            self._start()
+        elif len(self._pending) >= self.max_pending:
+            self._wake.set()
+
+    def pending(self) -> int:
+        return len(self._pending) + len(self._retry)
+
+    def flush(self) -> None:
+        """Write everything buffered now; raise a kept error or the error of this write."""
+        self._drain()
+        self.raise_error()
+
+    def flush_keep_error(self) -> None:
+        """Write what is buffered; a failure stays kept for the next ``add`` or ``flush``."""
+        if self._error is None:
+            self._drain()
+
+    def raise_error(self) -> None:
+        err, self._error = self._error, None
+        if err is None:
+            return
+        if isinstance(err, LoomError):
+            raise err
+        raise StoreError(
+            f"Logging metrics in the background failed: {err}",
+            hint="The unwritten points are kept; call loom.flush() to retry once the store "
+            "is reachable.",
+        ) from err
+
+    def close(self) -> None:
+        """Stop the thread after a last synchronous write (errors are raised)."""
+        self._stop = True
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=30)
+        self._thread = None
+        self.flush()
+
+    def _start(self) -> None:
+        self._stop = False
+        self._thread = threading.Thread(target=self._loop, name="loom-flusher", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if self._error is None:
+                self._drain()
+
+    def _drain(self) -> None:
+        with self._flush_lock:
+            batch, self._retry = self._retry, []
+            while self._pending:
+                batch.append(self._pending.popleft())
+            if not batch:
+                return
+            by_run: dict[str, list[Metric]] = defaultdict(list)
+            for run_id, metric in batch:
+                by_run[run_id].append(metric)
+            chunks = [
+                (run_id, metrics[i : i + MAX_BATCH])
+                for run_id, metrics in by_run.items()
+                for i in range(0, len(metrics), MAX_BATCH)
+            ]
+            for n, (run_id, metrics) in enumerate(chunks):
+                try:
+                    self._write(run_id, metrics)
+                except BaseException as exc:  # kept for the caller; never swallowed
+                    # A rejected batch (bad key or value) can never succeed: drop it but
+                    # report it. Anything else (store down, disk full) is retried later.
+                    rest = chunks[n + 1 :] if isinstance(exc, UsageError) else chunks[n:]
+                    self._retry = [(r, m) for r, ms in rest for m in ms]
+                    self._error = exc
+                    return

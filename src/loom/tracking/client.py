@@ -1,0 +1,383 @@
+"""``loom.Client``: every tracking operation as a method, over one backend.
+
+Metrics are buffered and written by a background thread (see
+:mod:`loom.tracking.batching`); params and tags are written synchronously, so
+a param conflict raises at the call that caused it. Reads that involve
+metrics flush this client's buffer first, so a client always reads its own
+writes.
+
+    >>> c = Client("sqlite:////tmp/loom-example.db")
+    >>> exp = c.create_experiment("demo")
+    >>> run = c.create_run(exp.experiment_id, name="first")
+    >>> c.log_metric(run.run_id, "loss", 0.25, step=1)
+    >>> c.set_terminated(run.run_id)
+    >>> c.get_run(run.run_id).metrics["loss"]
+    0.25
+"""
+
+from __future__ import annotations
+
+import atexit
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from loom import config
+from loom._types import StrPath
+from loom.errors import LoomError, NotFoundError, ValidationError
+from loom.store.entities import (
+    Artifact,
+    Experiment,
+    Metric,
+    Page,
+    Run,
+    RunInput,
+    RunStatus,
+    ViewType,
+)
+from loom.tracking import artifacts, env, stale
+from loom.tracking import uri as uris
+from loom.tracking.backend import Backend, open_backend
+from loom.tracking.batching import MetricBuffer
+from loom.tracking.runtime import RunExtras
+
+_CLIENTS: weakref.WeakSet[Client] = weakref.WeakSet()
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Client:
+    """One connection to a tracking store; safe to share between threads."""
+
+    def __init__(self, tracking_uri: str | None = None) -> None:
+        self.tracking_uri = uris.resolve_tracking_uri(tracking_uri)
+        self._backend: Backend | None = None
+        self._lock = threading.Lock()
+        ws = uris.find_workspace()
+        interval = float(config.get("tracking.flush_interval", uris.workspace_settings(ws)))
+        self._buffer = MetricBuffer(self._write_metrics, interval=min(interval, 1.0))
+        self._extras: dict[str, RunExtras] = {}
+        _CLIENTS.add(self)
+
+    def __repr__(self) -> str:
+        return f"Client({self.tracking_uri!r})"
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            with self._lock:
+                if self._backend is None:
+                    self._backend = open_backend(self.tracking_uri)
+        return self._backend
+
+    def close(self) -> None:
+        """Write buffered metrics, stop background threads, release the store."""
+        try:
+            self._buffer.close()
+        finally:
+            if self._backend is not None:
+                self._backend.close()
+                self._backend = None
+
+    def upgrade(self) -> None:
+        """Apply pending schema migrations (``loom db upgrade``)."""
+        self.backend.upgrade()
+
+    # -- experiments ---------------------------------------------------------
+
+    def create_experiment(self, name: str, tags: Mapping[str, str] | None = None) -> Experiment:
+        return self.backend.create_experiment(name, dict(tags) if tags else None)
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        return self.backend.get_experiment(experiment_id)
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        return self.backend.get_experiment_by_name(name)
+
+    def experiment(self, name_or_id: str) -> Experiment:
+        """An experiment by name, else by id; NotFoundError naming the known ones."""
+        found = self.backend.get_experiment_by_name(name_or_id)
+        if found is not None:
+            return found
+        try:
+            return self.backend.get_experiment(name_or_id)
+        except NotFoundError:
+            raise NotFoundError(
+                f"No experiment named {name_or_id!r}.",
+                hint="List experiments with `loom exp list`, or create it with "
+                f"`loom exp create {name_or_id}`.",
+                name=name_or_id,
+            ) from None
+
+    def list_experiments(self, view: ViewType = ViewType.ACTIVE_ONLY) -> list[Experiment]:
+        return self.backend.list_experiments(view)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        self.backend.rename_experiment(experiment_id, new_name)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self.backend.delete_experiment(experiment_id)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self.backend.restore_experiment(experiment_id)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+        self.backend.set_experiment_tag(experiment_id, key, str(value))
+
+    # -- runs ----------------------------------------------------------------
+
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        name: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        capture_env: bool | None = None,
+        log_system_metrics: bool = False,
+    ) -> Run:
+        """Start a RUNNING run owned by this process.
+
+        ``loom.host``/``loom.pid`` are always recorded (``mark_stale`` needs them);
+        the rest of the environment unless ``capture_env=False`` or the setting
+        ``tracking.capture_env`` is off. Git and package capture run in the background.
+        """
+        all_tags = env.process_tags()
+        all_tags.update({k: str(v) for k, v in (tags or {}).items()})
+        run = self.backend.create_run(
+            experiment_id, name=name, start_time=now_ms(), user=env.current_user(), tags=all_tags
+        )
+        extras = self._extras.setdefault(run.run_id, RunExtras())
+        if capture_env is None:
+            capture_env = bool(config.get("tracking.capture_env", self._file_settings()))
+        if capture_env:
+            extras.background(lambda: self._capture_env(run.run_id))
+        if log_system_metrics:
+            interval = float(config.get("tracking.system_metrics_interval", self._file_settings()))
+            extras.sample(lambda k, v, s: self.log_metric(run.run_id, k, v, step=s), interval)
+        return run
+
+    def get_run(self, run_id: str) -> Run:
+        self._flush_quietly()
+        return self.backend.get_run(run_id)
+
+    def resolve_run_id(self, ref: str) -> str:
+        """A full run id from a full id or a unique prefix of at least 6 characters."""
+        try:
+            return self.backend.get_run(ref).run_id
+        except NotFoundError:
+            if len(ref) < 6 or not ref.isalnum():
+                raise
+        ids = [e.experiment_id for e in self.backend.list_experiments(ViewType.ALL)]
+        matches = self.backend.search_runs(
+            ids, f"attributes.run_id LIKE '{ref}%'", max_results=2, view=ViewType.ALL
+        ).items
+        if len(matches) == 1:
+            return matches[0].run_id
+        raise NotFoundError(
+            f"Run id prefix {ref!r} matches {len(matches) or 'no'} runs.",
+            hint="Give more characters of the run id; `loom runs list -e EXPERIMENT` shows them.",
+            run_id=ref,
+        )
+
+    def set_terminated(
+        self, run_id: str, status: RunStatus | str = RunStatus.FINISHED, end_time: int | None = None
+    ) -> None:
+        """End a run: finish background work, write every buffered point, set the status."""
+        extras = self._extras.pop(run_id, None)
+        errors: list[BaseException] = []
+        if extras is not None:
+            errors += extras.stop()
+        try:
+            self._buffer.flush()
+        except LoomError as exc:
+            errors.append(exc)
+        self.backend.update_run(run_id, status=RunStatus(status), end_time=end_time or now_ms())
+        if errors:
+            raise errors[0]
+
+    def delete_run(self, run_id: str) -> None:
+        self.backend.delete_run(run_id)
+
+    def restore_run(self, run_id: str) -> None:
+        self.backend.restore_run(run_id)
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        *,
+        order_by: Sequence[str] | None = None,
+        max_results: int = 1000,
+        page_token: str | None = None,
+        view: ViewType = ViewType.ACTIVE_ONLY,
+    ) -> Page[Run]:
+        """Runs matching an MLflow-style filter (plus OR and parentheses).
+
+        >>> c.search_runs([e], "metrics.acc > 0.9", order_by=["metrics.acc DESC"])  # doctest: +SKIP
+        """
+        self._flush_quietly()
+        return self.backend.search_runs(
+            list(experiment_ids),
+            filter_string,
+            order_by=list(order_by) if order_by else None,
+            max_results=max_results,
+            page_token=page_token,
+            view=view,
+        )
+
+    def mark_stale(self, older_than: float | None = None, dry_run: bool = False) -> list[Run]:
+        """Mark KILLED the RUNNING runs whose process is gone; return them."""
+        found = []
+        for run in self.backend.list_runs_by_status(RunStatus.RUNNING):
+            if stale.dead_on_this_host(run) or (
+                older_than is not None and stale.idle_for(run, self._last_activity(run), older_than)
+            ):
+                found.append(run)
+                if not dry_run:
+                    self.backend.update_run(run.run_id, status=RunStatus.KILLED, end_time=now_ms())
+        return found
+
+    def _last_activity(self, run: Run) -> int:
+        last = run.start_time
+        for key in run.metrics:
+            history = self.backend.get_metric_history(run.run_id, key)
+            last = max([last, *(m.timestamp for m in history)])
+        return last
+
+    # -- logging -------------------------------------------------------------
+
+    def log_metric(
+        self, run_id: str, key: str, value: float, step: int = 0, timestamp: int | None = None
+    ) -> None:
+        """Buffer one point; it reaches the store within ``tracking.flush_interval``."""
+        if not isinstance(value, int | float):
+            value = _number(key, value)
+        self._buffer.add(run_id, Metric(key, float(value), timestamp or now_ms(), int(step)))
+
+    def log_metrics(
+        self, run_id: str, metrics: Mapping[str, float], step: int = 0, timestamp: int | None = None
+    ) -> None:
+        ts = timestamp or now_ms()
+        for key, value in metrics.items():
+            self.log_metric(run_id, key, value, step, ts)
+
+    def log_param(self, run_id: str, key: str, value: Any) -> None:
+        self.log_batch(run_id, params={key: value})
+
+    def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+        self.log_batch(run_id, params=params)
+
+    def set_tag(self, run_id: str, key: str, value: Any) -> None:
+        self.log_batch(run_id, tags={key: value})
+
+    def set_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
+        self.log_batch(run_id, tags=tags)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Mapping[str, Any] | None = None,
+        tags: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Params and tags are written now (a conflict raises here); metrics are buffered."""
+        self._buffer.raise_error()
+        if params or tags:
+            self.backend.log_batch(
+                run_id,
+                params={k: str(v) for k, v in (params or {}).items()} or None,
+                tags={k: str(v) for k, v in (tags or {}).items()} or None,
+            )
+        for m in metrics:
+            self._buffer.add(run_id, m)
+
+    def flush(self) -> None:
+        """Write every buffered point now; raise any error a background write hit."""
+        self._buffer.flush()
+
+    def get_metric_history(
+        self, run_id: str, key: str, *, max_points: int | None = None
+    ) -> list[Metric]:
+        self._flush_quietly()
+        return self.backend.get_metric_history(run_id, key, max_points=max_points)
+
+    def log_input(self, run_id: str, path: StrPath, name: str | None = None) -> RunInput:
+        """Record the data version of ``path`` (content hash, size, kind, git HEAD)."""
+        from loom.tracking.inputs import data_version
+
+        version = data_version(path, name)
+        self.backend.log_inputs(run_id, [version])
+        return version
+
+    def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None:
+        self.backend.log_inputs(run_id, list(inputs))
+
+    def log_artifact(
+        self, run_id: str, local_path: StrPath, artifact_path: str | None = None
+    ) -> Artifact:
+        return artifacts.log_file(self.backend, run_id, local_path, artifact_path)
+
+    def log_artifacts(
+        self, run_id: str, local_dir: StrPath, artifact_path: str | None = None
+    ) -> list[Artifact]:
+        return artifacts.log_dir(self.backend, run_id, local_dir, artifact_path)
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> Artifact:
+        return artifacts.log_bytes(self.backend, run_id, text.encode(), artifact_file)
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[Artifact]:
+        return self.backend.list_artifacts(run_id, prefix=path or None)
+
+    def download_artifacts(self, run_id: str, path: str = "", dst_path: StrPath = ".") -> Path:
+        """Copy the artifact file or folder ``path`` ("" for all) under ``dst_path``."""
+        return artifacts.download(self.backend, run_id, path, dst_path)
+
+    # -- internals -----------------------------------------------------------
+
+    def _file_settings(self) -> dict[str, Any]:
+        return uris.workspace_settings(uris.find_workspace())
+
+    def _write_metrics(self, run_id: str, metrics: Sequence[Metric]) -> None:
+        self.backend.log_batch(run_id, metrics=list(metrics))
+
+    def _flush_quietly(self) -> None:
+        # A read must not lose the caller's error: it stays kept for the next log call.
+        self._buffer.flush_keep_error()
+
+    def _capture_env(self, run_id: str) -> None:
+        captured = env.slow_capture()
+        self.backend.log_batch(run_id, tags=captured.tags)
+        for path, data in captured.files.items():
+            artifacts.log_bytes(self.backend, run_id, data, path)
+
+
+def _number(key: str, value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            f"Metric {key!r} got {value!r} ({type(value).__name__}), which is not a number.",
+            hint="Log numbers (int or float; NaN and inf are kept); log text as a tag or param.",
+            key=key,
+        ) from None
+
+
+@atexit.register
+def _flush_all_at_exit() -> None:
+    for client in list(_CLIENTS):
+        try:
+            client.flush()
+        except LoomError as exc:  # nobody is left to raise to: say it on stderr
+            print(f"loom: metrics not written at exit: {exc.message}", file=sys.stderr)

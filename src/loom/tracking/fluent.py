@@ -1,0 +1,214 @@
+"""The fluent API (``loom.start_run``, ``loom.log_metric`` …): a thin layer over one Client.
+
+    >>> import loom
+    >>> loom.set_experiment("demo")  # doctest: +SKIP
+    >>> with loom.start_run(name="first") as run:  # doctest: +SKIP
+    ...     loom.log_param("lr", 0.01)
+    ...     loom.log_metric("loss", 0.5, step=1)
+
+Leaving the ``with`` block ends the run FINISHED; an exception ends it FAILED
+and KeyboardInterrupt KILLED (the exception propagates either way). Runs still
+active at interpreter exit are ended too, after a last flush.
+"""
+
+from __future__ import annotations
+
+import atexit
+import sys
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from loom._types import StrPath
+from loom.errors import ConflictError, LoomError, NotFoundError
+from loom.store.entities import Artifact, Experiment, Run, RunInput, RunStatus
+from loom.tracking.client import Client
+
+DEFAULT_EXPERIMENT = "Default"
+
+_lock = threading.RLock()
+_client: Client | None = None
+_tracking_uri: str | None = None
+_experiment_id: str | None = None
+_runs: list[ActiveRun] = []
+
+
+class ActiveRun:
+    """The run ``start_run`` began; ``.run_id`` and ``.info`` (the Run as it started)."""
+
+    def __init__(self, run: Run) -> None:
+        self.info = run
+        self.run_id = run.run_id
+
+    def __repr__(self) -> str:
+        return f"ActiveRun(run_id={self.run_id!r}, name={self.info.name!r})"
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            end_run(RunStatus.FINISHED)
+            return
+        status = RunStatus.KILLED if issubclass(exc_type, KeyboardInterrupt) else RunStatus.FAILED
+        try:
+            end_run(status)
+        except LoomError as err:  # don't hide the user's exception behind ours: report both
+            print(f"loom: while ending run {self.run_id}: {err.message}", file=sys.stderr)
+
+
+def get_client() -> Client:
+    """The client the fluent functions use (created on first use)."""
+    global _client
+    with _lock:
+        if _client is None:
+            _client = Client(_tracking_uri)
+        return _client
+
+
+def set_tracking_uri(uri: str | None) -> None:
+    """Use ``uri`` from now on (None: back to LOOM_TRACKING_URI / workspace / default)."""
+    global _client, _tracking_uri, _experiment_id
+    with _lock:
+        if _client is not None:
+            _client.close()
+        _client, _tracking_uri, _experiment_id = None, uri, None
+
+
+def get_tracking_uri() -> str:
+    return get_client().tracking_uri
+
+
+def set_experiment(name: str | None = None, experiment_id: str | None = None) -> Experiment:
+    """Make ``name`` (created if missing) or ``experiment_id`` the target of new runs."""
+    global _experiment_id
+    client = get_client()
+    if experiment_id is not None:
+        exp = client.get_experiment(experiment_id)
+    elif name:
+        exp = client.get_experiment_by_name(name) or client.create_experiment(name)
+    else:
+        raise NotFoundError("set_experiment needs a name or an experiment_id.")
+    if exp.lifecycle_stage != "active":
+        raise ConflictError(
+            f"Experiment {exp.name!r} is deleted.",
+            hint=f"Restore it with `loom exp restore {exp.name}` or choose another name.",
+        )
+    _experiment_id = exp.experiment_id
+    return exp
+
+
+def start_run(
+    name: str | None = None,
+    *,
+    run_id: str | None = None,
+    experiment_id: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+    nested: bool = False,
+    capture_env: bool | None = None,
+    log_system_metrics: bool = False,
+) -> ActiveRun:
+    """Start (or with ``run_id``, resume) a run and make it active; use it in ``with``."""
+    client = get_client()
+    with _lock:
+        if _runs and not nested:
+            raise ConflictError(
+                f"Run {_runs[-1].run_id} is already active.",
+                hint="Call loom.end_run() first, or pass nested=True for a child run.",
+            )
+        if run_id is not None:
+            run = client.get_run(run_id)
+            client.backend.update_run(run.run_id, status=RunStatus.RUNNING)
+        else:
+            exp_id = (
+                experiment_id or _experiment_id or set_experiment(DEFAULT_EXPERIMENT).experiment_id
+            )
+            all_tags = dict(tags or {})
+            if _runs:
+                all_tags["mlflow.parentRunId"] = _runs[-1].run_id
+            run = client.create_run(
+                exp_id,
+                name=name,
+                tags=all_tags,
+                capture_env=capture_env,
+                log_system_metrics=log_system_metrics,
+            )
+        active = ActiveRun(run)
+        _runs.append(active)
+        return active
+
+
+def end_run(status: RunStatus | str = RunStatus.FINISHED) -> None:
+    """End the active run: flush its metrics, wait for its background work, set ``status``."""
+    with _lock:
+        if not _runs:
+            return
+        active = _runs.pop()
+    get_client().set_terminated(active.run_id, RunStatus(status))
+
+
+def active_run() -> ActiveRun | None:
+    return _runs[-1] if _runs else None
+
+
+def _run_id() -> str:
+    # Like MLflow, logging with no active run starts one.
+    return (active_run() or start_run()).run_id
+
+
+def log_metric(key: str, value: float, step: int = 0, timestamp: int | None = None) -> None:
+    get_client().log_metric(_run_id(), key, value, step, timestamp)
+
+
+def log_metrics(metrics: Mapping[str, float], step: int = 0, timestamp: int | None = None) -> None:
+    get_client().log_metrics(_run_id(), metrics, step, timestamp)
+
+
+def log_param(key: str, value: Any) -> None:
+    get_client().log_param(_run_id(), key, value)
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    get_client().log_params(_run_id(), params)
+
+
+def set_tag(key: str, value: Any) -> None:
+    get_client().set_tag(_run_id(), key, value)
+
+
+def set_tags(tags: Mapping[str, Any]) -> None:
+    get_client().set_tags(_run_id(), tags)
+
+
+def log_input(path: StrPath, name: str | None = None) -> RunInput:
+    return get_client().log_input(_run_id(), path, name)
+
+
+def log_artifact(local_path: StrPath, artifact_path: str | None = None) -> Artifact:
+    return get_client().log_artifact(_run_id(), local_path, artifact_path)
+
+
+def log_artifacts(local_dir: StrPath, artifact_path: str | None = None) -> list[Artifact]:
+    return get_client().log_artifacts(_run_id(), local_dir, artifact_path)
+
+
+def download_artifacts(run_id: str, path: str = "", dst_path: StrPath = ".") -> Path:
+    return get_client().download_artifacts(run_id, path, dst_path)
+
+
+def flush() -> None:
+    """Write every buffered metric now; raise an error a background write hit."""
+    if _client is not None:
+        _client.flush()
+
+
+@atexit.register
+def _end_runs_at_exit() -> None:
+    # sys.last_value is set when the interpreter reports an uncaught exception.
+    status = RunStatus.FAILED if getattr(sys, "last_value", None) else RunStatus.FINISHED
+    while _runs:
+        try:
+            end_run(status)
+        except LoomError as exc:
+            print(f"loom: ending run at exit: {exc.message}", file=sys.stderr)
