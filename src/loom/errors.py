@@ -118,3 +118,9 @@ class StoreError(LoomError):
 
 class DependencyError(LoomError):
     code = "MISSING_DEPENDENCY"
+
+
+class LinkError(ObjectError):
+    """A checkout link mode is impossible here (e.g. a hardlink across devices); try the next."""
+
+    code = "LINK_UNSUPPORTED"

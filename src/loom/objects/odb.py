@@ -1,120 +1,101 @@
-"""The object database: maps an oid to a path under ``<root>/blake3/ab/cdef…``.
+"""The object database: oids to bytes, as loose files and packs.
 
+Loose objects live at ``<root>/blake3/ab/cdef…``; small objects added in bulk
+go into pack files under ``<root>/packs/`` (see ``loom.objects.pack``).
 Objects are immutable and read-only once written. Every write goes to a temp
-file in the same filesystem and is renamed into place, so a process killed at
-any moment leaves either no object or a whole one — never a torn one.
+file on the same filesystem, is fsynced and renamed into place, so a process
+killed at any moment leaves either no object or a whole one, never a torn one.
+
+    >>> odb = ObjectDB(tmp / ".loom" / "cache")            # doctest: +SKIP
+    >>> oid = odb.add_bytes(b"hello")                       # doctest: +SKIP
+    >>> odb.read(oid)                                       # doctest: +SKIP
+    b'hello'
 """
 
 from __future__ import annotations
 
+import io
 import os
-import shutil
 import stat
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from loom._types import Oid, StrPath
 from loom.errors import CorruptObjectError, MissingObjectError
-from loom.objects.hashing import ALGO, hash_bytes, hash_file, is_oid
+from loom.objects import links
+from loom.objects.hashing import ALGO, default_jobs, hash_bytes, hash_file, is_oid
+from loom.objects.pack import PACKS_DIR
+from loom.objects.packset import PackSet
+
+copy_file = links.copy_file  # kept: part of this module's original API
 
 _READONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+# Objects below this size are packed (see docs/objects.md, "Pack design").
+PACK_THRESHOLD = 64 * 1024
+# A pack is rolled over at this size so that gc's repack rewrites a bounded file.
+PACK_MAX = 64 * 1024 * 1024
+_BATCH = 64  # files read per thread task: amortizes executor overhead per file
+
+OnDone = Callable[[int], None] | None
 
 
 class ObjectDB:
-    """Loose objects on a local filesystem."""
+    """Loose objects and packs on a local filesystem."""
 
     def __init__(self, root: StrPath, tmp_dir: StrPath | None = None) -> None:
         self.root = Path(root)
         self.objects = self.root / ALGO
         self.tmp = Path(tmp_dir) if tmp_dir else self.root / "tmp"
+        self.packs = PackSet(self.root / PACKS_DIR)
 
     def __repr__(self) -> str:
         return f"ObjectDB({str(self.root)!r})"
 
+    def close(self) -> None:
+        self.packs.close()
+
+    # -- lookups -------------------------------------------------------------------
     def path(self, oid: Oid) -> Path:
         return self.objects / oid[:2] / oid[2:]
 
     def exists(self, oid: Oid) -> bool:
-        return self.path(oid).exists()
+        self.packs.refresh()
+        return oid in self.packs or self.path(oid).exists()
 
-    def _tmp_path(self) -> Path:
-        self.tmp.mkdir(parents=True, exist_ok=True)
-        return self.tmp / f"{uuid.uuid4().hex}.tmp"
+    def missing(self, oids: Iterable[Oid]) -> set[Oid]:
+        """The oids the store lacks: one index refresh, then a dict hit or a stat each."""
+        self.packs.refresh()
+        packs = self.packs
+        return {o for o in oids if o not in packs and not os.path.exists(self.path(o))}
 
-    def _install(self, tmp: Path, oid: Oid) -> Path:
-        dest = self.path(oid)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(tmp, _READONLY)
-        os.replace(tmp, dest)
-        return dest
+    def is_packed(self, oid: Oid) -> bool:
+        self.packs.refresh()
+        return oid in self.packs
 
-    def add_bytes(self, data: bytes, oid: Oid | None = None) -> Oid:
-        oid = oid or hash_bytes(data)
-        if self.exists(oid):
-            return oid
-        tmp = self._tmp_path()
-        with open(tmp, "wb") as f:
-            f.write(data)
-        self._install(tmp, oid)
-        return oid
-
-    def add_file(self, src: StrPath, oid: Oid | None = None, *, verify: bool = False) -> Oid:
-        """Copy ``src`` into the store (a reflink where the filesystem can)."""
-        oid = oid or hash_file(src)
-        if self.exists(oid):
-            return oid
-        tmp = self._tmp_path()
+    def size(self, oid: Oid) -> int:
+        self.packs.refresh()
+        hit = self.packs.lookup(oid)
+        if hit is not None:
+            return hit[2]
         try:
-            copy_file(src, tmp)
-            if verify and hash_file(tmp) != oid:
-                raise CorruptObjectError(
-                    f"{src} changed while it was being added.",
-                    hint="Run the command again once the file is no longer being written.",
-                    path=str(src),
-                )
-            self._install(tmp, oid)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return oid
-
-    def open(self, oid: Oid):
-        try:
-            return open(self.path(oid), "rb")
+            return os.stat(self.path(oid)).st_size
         except FileNotFoundError:
-            raise MissingObjectError(
-                f"Object {oid} is not in the cache at {self.root}.",
-                hint="Run `loom pull` to fetch it from the remote.",
-                oid=oid,
-            ) from None
-
-    def read(self, oid: Oid) -> bytes:
-        with self.open(oid) as f:
-            return f.read()
-
-    def verify(self, oid: Oid) -> None:
-        """Raise CorruptObjectError if the object's bytes don't hash to its name."""
-        p = self.path(oid)
-        if not p.exists():
-            raise MissingObjectError(f"Object {oid} is missing from {self.root}.", oid=oid)
-        actual = hash_file(p)
-        if actual != oid:
-            raise CorruptObjectError(
-                f"Corrupt object {p}: its bytes hash to {actual}.",
-                hint="Run `loom fsck` to list every bad object, then `loom pull` to refetch.",
-                oid=oid,
-                path=str(p),
-            )
-
-    def remove(self, oid: Oid) -> None:
-        p = self.path(oid)
-        try:
-            os.chmod(p, stat.S_IWUSR | stat.S_IRUSR)
-            p.unlink()
-        except FileNotFoundError:
-            pass
+            raise self._missing(oid) from None
 
     def iter_oids(self) -> Iterator[Oid]:
+        """Every oid, loose and packed, each once."""
+        seen: set[Oid] = set()
+        for oid in self.iter_loose():
+            seen.add(oid)
+            yield oid
+        self.packs.refresh()
+        for oid in self.packs.oids():
+            if oid not in seen:
+                yield oid
+
+    def iter_loose(self) -> Iterator[Oid]:
         if not self.objects.is_dir():
             return
         for prefix in os.scandir(self.objects):
@@ -125,15 +106,206 @@ class ObjectDB:
                 if is_oid(oid):
                     yield oid
 
+    # -- reading -------------------------------------------------------------------
+    def open(self, oid: Oid) -> BinaryIO:
+        """A binary file object; packed objects are verified before they are handed out."""
+        data = self.packs.read(oid)
+        if data is not None:
+            return io.BytesIO(data)
+        try:
+            return open(self.path(oid), "rb")
+        except FileNotFoundError:
+            raise self._missing(oid) from None
 
-def copy_file(src: StrPath, dst: StrPath) -> None:
-    """Copy bytes only (no metadata); reflinks on filesystems that support them."""
-    try:
-        import fcntl
+    def read(self, oid: Oid) -> bytes:
+        """The object's bytes, verified against its name (CorruptObjectError if not)."""
+        data = self.packs.read(oid)
+        if data is not None:
+            return data
+        with self.open(oid) as f:
+            data = f.read()
+        if hash_bytes(data) != oid:
+            raise self._corrupt(oid, self.path(oid), hash_bytes(data))
+        return data
 
-        with open(src, "rb") as fs, open(dst, "wb") as fd:
-            fcntl.ioctl(fd.fileno(), 0x40049409, fs.fileno())  # FICLONE
-        return
-    except OSError:
-        pass
-    shutil.copyfile(src, dst)
+    def verify(self, oid: Oid) -> None:
+        """CorruptObjectError (naming the file) if the object's bytes don't hash to its name."""
+        if self.packs.read(oid) is not None:
+            return
+        p = self.path(oid)
+        try:
+            actual = hash_file(p)
+        except FileNotFoundError:
+            raise self._missing(oid) from None
+        if actual != oid:
+            raise self._corrupt(oid, p, actual)
+
+    def write_to(self, oid: Oid, dest: StrPath, mode: str = "copy", *, verify: bool = True) -> None:
+        """Materialize the object at ``dest`` (its parent exists, it does not).
+
+        ``mode`` is one of reflink (falls back to copy), copy, hardlink, symlink.
+        Hardlink and symlink need a loose object: a packed one is unpacked first.
+        LinkError means the mode is impossible here; the caller tries the next.
+        Packed objects are always verified; loose ones when ``verify`` is true.
+        """
+        links.check_mode(mode)
+        dest = Path(dest)
+        data = self.packs.read(oid)
+        if data is not None and mode in ("reflink", "copy"):
+            links.place_bytes(data, dest)
+            return
+        if data is not None:
+            self.add_bytes(data, oid, loose=True)
+        src = self.path(oid)
+        if not src.exists():
+            raise self._missing(oid)
+        if mode in ("hardlink", "symlink"):
+            if verify:
+                self.verify(oid)
+            links.place_link(src, dest, mode)
+            return
+        tmp = links.place_copy(src, dest, mode)
+        try:
+            if verify and (actual := hash_file(tmp)) != oid:
+                raise self._corrupt(oid, src, actual)
+            os.replace(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    # -- writing -------------------------------------------------------------------
+    def add_bytes(self, data: bytes, oid: Oid | None = None, *, loose: bool = False) -> Oid:
+        oid = oid or hash_bytes(data)
+        if (loose and self.path(oid).exists()) or (not loose and self.exists(oid)):
+            return oid
+        tmp = self.tmp_path()
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            self._install(tmp, oid)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return oid
+
+    def add_file(self, src: StrPath, oid: Oid | None = None, *, verify: bool = False) -> Oid:
+        """Copy ``src`` into the store as a loose object (a reflink where the filesystem can)."""
+        oid = oid or hash_file(src)
+        if self.exists(oid):
+            return oid
+        tmp = self.tmp_path()
+        try:
+            links.copy_file(src, tmp)
+            if verify and hash_file(tmp) != oid:
+                raise _changed(src)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            self._install(tmp, oid)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return oid
+
+    def add_files(
+        self,
+        items: Sequence[tuple[StrPath, Oid, int]],
+        *,
+        jobs: int | None = None,
+        on_done: OnDone = None,
+    ) -> None:
+        """Add already-hashed ``(path, oid, size)`` files; what the store has is skipped.
+
+        Objects under PACK_THRESHOLD go into new pack files (one per PACK_MAX
+        bytes) and are re-hashed as they are read, so a file that changed since
+        it was hashed raises CorruptObjectError instead of entering the store
+        under a wrong name. Bigger objects are stored loose, in parallel.
+        """
+        from loom.objects.bulk import add_files
+
+        add_files(self, items, jobs=jobs or default_jobs(), on_done=on_done)
+
+    def adopt(self, tmp: Path, oid: Oid) -> None:
+        """Install a temp file from ``self.tmp`` (already verified by the caller) as ``oid``."""
+        self._install(tmp, oid)
+
+    def write_pack(self, objects: Iterable[tuple[Oid, bytes]]) -> None:
+        """Store already-verified ``(oid, bytes)`` pairs as one new pack (used by pull)."""
+        self.packs.write(objects, self.tmp)
+
+    def remove(self, oid: Oid) -> None:
+        """Delete one object; a packed one is removed by rewriting its pack without it."""
+        self.remove_many({oid})
+
+    def remove_many(self, oids: set[Oid]) -> None:
+        for oid in oids:
+            self._remove_loose(oid)
+        self.packs.refresh()
+        for pack in list(self.packs.packs.values()):
+            if any(e.oid in oids for e in pack.entries):
+                self.repack(pack, keep=lambda o: o not in oids)
+
+    def repack(self, pack, keep: Callable[[Oid], bool]) -> None:
+        """Rewrite ``pack`` with only the objects ``keep`` accepts, then drop the old one.
+
+        The new pack is complete before the old index goes, so a kill in between
+        leaves both (harmless duplicates), never neither.
+        """
+        kept = [e.oid for e in pack.entries if keep(e.oid)]
+        if kept:
+            self.packs.write(((oid, self.read(oid)) for oid in kept), self.tmp)
+        self.packs.drop(pack)
+
+    def fsck(self, *, jobs: int | None = None, on_done: OnDone = None) -> list[CorruptObjectError]:
+        """Verify every object (loose and packed) and every pack index; returns the problems."""
+        from loom.objects.fsck import fsck
+
+        return fsck(self, jobs=jobs or default_jobs(), on_done=on_done)
+
+    # -- internals -----------------------------------------------------------------
+    def _remove_loose(self, oid: Oid) -> None:
+        p = self.path(oid)
+        try:
+            os.chmod(p, stat.S_IWUSR | stat.S_IRUSR)
+            p.unlink()
+        except FileNotFoundError:
+            pass
+
+    def tmp_path(self) -> Path:
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        return self.tmp / f"{uuid.uuid4().hex}.tmp"
+
+    def _install(self, tmp: Path, oid: Oid) -> Path:
+        dest = self.path(oid)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(tmp, _READONLY)
+        try:
+            os.replace(tmp, dest)
+        except OSError as exc:
+            if exc.errno != 18:  # EXDEV: tmp_dir on another filesystem
+                raise
+            links.copy_file(tmp, (beside := dest.with_name(dest.name + ".tmp")))
+            os.chmod(beside, _READONLY)
+            os.replace(beside, dest)
+        return dest
+
+    def _missing(self, oid: Oid) -> MissingObjectError:
+        return MissingObjectError(
+            f"Object {oid} is not in the cache at {self.root}.",
+            hint="Run `loom pull` to fetch it from the remote.",
+            oid=oid,
+        )
+
+    def _corrupt(self, oid: Oid, path: Path, actual: Oid) -> CorruptObjectError:
+        return CorruptObjectError(
+            f"Corrupt object {path}: its bytes hash to {actual}, not {oid}.",
+            hint="Run `loom fsck` to list every bad object, then `loom pull` to refetch.",
+            oid=oid,
+            path=str(path),
+        )
+
+
+def _changed(src: StrPath) -> CorruptObjectError:
+    return CorruptObjectError(
+        f"{src} changed while it was being added.",
+        hint="Run the command again once the file is no longer being written.",
+        path=str(src),
+    )

@@ -1,0 +1,78 @@
+"""Bulk add: many already-hashed files into one store, small ones packed.
+
+Reading is done in thread batches (file reads release the GIL); the pack is
+written by one thread, in order, so its bytes stream to disk as they come.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from loom._types import Oid, StrPath
+from loom.objects.hashing import hash_bytes
+
+if TYPE_CHECKING:
+    from loom.objects.odb import ObjectDB, OnDone
+
+
+def add_files(
+    odb: ObjectDB, items: Sequence[tuple[StrPath, Oid, int]], *, jobs: int, on_done: OnDone
+) -> None:
+    from loom.objects.odb import _BATCH, PACK_MAX, PACK_THRESHOLD
+
+    counts = Counter(oid for _, oid, _ in items)
+    first: dict[Oid, tuple[StrPath, int]] = {}
+    for path, oid, size in items:
+        first.setdefault(oid, (path, size))
+    todo = odb.missing(first)
+    if on_done and (have := sum(n for oid, n in counts.items() if oid not in todo)):
+        on_done(have)
+    small = [(first[o][0], o) for o in todo if first[o][1] < PACK_THRESHOLD]
+    big = [(first[o][0], o) for o in todo if first[o][1] >= PACK_THRESHOLD]
+    small.sort(key=lambda item: str(item[0]))  # disk order of the sources, roughly
+    with ThreadPoolExecutor(max(1, jobs)) as pool:
+        big_done = [pool.submit(odb.add_file, path, oid) for path, oid in big]
+        for group in _groups(small, first, PACK_MAX):
+            batches = [group[i : i + _BATCH] for i in range(0, len(group), _BATCH)]
+            stream = _read_stream(pool.map(_read_batch, batches), counts, on_done)
+            odb.packs.write(stream, odb.tmp)
+        for fut, (_, oid) in zip(big_done, big, strict=True):
+            fut.result()
+            if on_done:
+                on_done(counts[oid])
+
+
+def _groups(small, first, limit: int) -> Iterator[list[tuple[StrPath, Oid]]]:
+    group: list[tuple[StrPath, Oid]] = []
+    total = 0
+    for path, oid in small:
+        group.append((path, oid))
+        total += first[oid][1]
+        if total >= limit:
+            yield group
+            group, total = [], 0
+    if group:
+        yield group
+
+
+def _read_batch(batch: list[tuple[StrPath, Oid]]) -> list[tuple[Oid, bytes]]:
+    from loom.objects.odb import _changed
+
+    out = []
+    for path, oid in batch:
+        with open(path, "rb") as f:
+            data = f.read()
+        if hash_bytes(data) != oid:
+            raise _changed(path)
+        out.append((oid, data))
+    return out
+
+
+def _read_stream(results, counts: Counter, on_done: OnDone) -> Iterator[tuple[Oid, bytes]]:
+    for batch in results:
+        yield from batch
+        if on_done:
+            on_done(sum(counts[oid] for oid, _ in batch))

@@ -1,0 +1,233 @@
+"""The packs of one local object store: loaded indexes, verified reads, atomic writes.
+
+Indexes are loaded once and reloaded only when the ``packs/`` directory
+changes (one ``stat`` per lookup batch), so ``exists``/``missing`` over tens of
+thousands of oids cost a dict lookup each.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from loom._types import Oid
+from loom.errors import CorruptObjectError
+from loom.objects.hashing import hash_bytes
+from loom.objects.pack import (
+    PACK_MAGIC,
+    PackEntry,
+    decode_index,
+    encode_index,
+    idx_name,
+    index_pack_id,
+    pack_id_of,
+    pack_name,
+)
+
+_READONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+
+
+@dataclass
+class Pack:
+    id: str
+    pack_path: Path
+    idx_path: Path
+    entries: list[PackEntry] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return sum(e.size for e in self.entries)
+
+
+class PackSet:
+    """Every valid pack under ``directory``; corrupt indexes are set aside in ``bad``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.dir = directory
+        self.packs: dict[str, Pack] = {}
+        self.bad: dict[str, CorruptObjectError] = {}
+        self._map: dict[Oid, tuple[Pack, int, int]] = {}
+        self._stamp: int | None = None
+        self._fds: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    # -- loading -----------------------------------------------------------------
+    def refresh(self, force: bool = False) -> None:
+        try:
+            stamp = os.stat(self.dir).st_mtime_ns
+        except FileNotFoundError:
+            stamp = 0
+        if stamp == self._stamp and not force:
+            return
+        with self._lock:
+            self._reload(stamp)
+
+    def _reload(self, stamp: int) -> None:
+        names = set(os.listdir(self.dir)) if stamp else set()
+        ids = {pid for n in names if (pid := pack_id_of(n)) and pack_name(pid) in names}
+        for gone in set(self.packs) - ids:
+            del self.packs[gone]
+            self._close_fd(gone)
+        for gone in set(self.bad) - ids:
+            del self.bad[gone]
+        for pid in ids - set(self.packs) - set(self.bad):
+            self._load(pid)
+        self._map = {e.oid: (p, e.offset, e.size) for p in self.packs.values() for e in p.entries}
+        self._stamp = stamp
+
+    def _load(self, pid: str) -> None:
+        idx_path = self.dir / idx_name(pid)
+        try:
+            data = idx_path.read_bytes()
+            entries = decode_index(data, str(idx_path))
+            if index_pack_id(data) != pid:
+                raise CorruptObjectError(
+                    f"Corrupt pack index {idx_path}: its entries do not match its name.",
+                    hint="Run `loom fsck`; the objects it lists are refetched by `loom pull`.",
+                    path=str(idx_path),
+                )
+        except FileNotFoundError:
+            return  # removed by a concurrent gc between listdir and read
+        except CorruptObjectError as exc:
+            self.bad[pid] = exc
+            return
+        self.packs[pid] = Pack(pid, self.dir / pack_name(pid), idx_path, entries)
+
+    # -- lookups -----------------------------------------------------------------
+    def lookup(self, oid: Oid) -> tuple[Pack, int, int] | None:
+        return self._map.get(oid)
+
+    def __contains__(self, oid: Oid) -> bool:
+        return oid in self._map
+
+    def oids(self) -> list[Oid]:
+        return list(self._map)
+
+    def read(self, oid: Oid) -> bytes | None:
+        """The object's bytes, verified against its name; None if no pack holds it."""
+        self.refresh()
+        hit = self._map.get(oid)
+        if hit is None:
+            return None
+        pack, offset, size = hit
+        try:
+            data = os.pread(self._fd(pack), size, offset)
+        except FileNotFoundError:
+            self.refresh(force=True)  # a concurrent gc repacked it; look again once
+            hit = self._map.get(oid)
+            if hit is None:
+                return None
+            pack, offset, size = hit
+            data = os.pread(self._fd(pack), size, offset)
+        if len(data) != size or hash_bytes(data) != oid:
+            raise CorruptObjectError(
+                f"Corrupt object {oid} in pack {pack.pack_path} at offset {offset}: "
+                "its bytes do not hash to its name.",
+                hint="Run `loom fsck` to list every bad object, then `loom pull` to refetch.",
+                oid=oid,
+                path=str(pack.pack_path),
+            )
+        return data
+
+    def _fd(self, pack: Pack) -> int:
+        fd = self._fds.get(pack.id)
+        if fd is None:
+            with self._lock:
+                fd = self._fds.get(pack.id)
+                if fd is None:
+                    fd = self._fds[pack.id] = os.open(pack.pack_path, os.O_RDONLY)
+        return fd
+
+    def _close_fd(self, pid: str) -> None:
+        fd = self._fds.pop(pid, None)
+        if fd is not None:
+            os.close(fd)
+
+    def close(self) -> None:
+        with self._lock:
+            for pid in list(self._fds):
+                self._close_fd(pid)
+
+    # -- writing -----------------------------------------------------------------
+    def write(self, objects: Iterable[tuple[Oid, bytes]], tmp_dir: Path) -> Pack | None:
+        """Stream objects into one new pack; the index goes last and makes it visible."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        tmp = tmp_dir / f"pack-{uuid.uuid4().hex}.tmp"
+        rows: list[tuple[Oid, int, int]] = []
+        seen: set[Oid] = set()
+        try:
+            with open(tmp, "wb") as f:
+                f.write(PACK_MAGIC)
+                offset = len(PACK_MAGIC)
+                for oid, data in objects:
+                    if oid in seen:
+                        continue
+                    seen.add(oid)
+                    rows.append((oid, offset, len(data)))
+                    f.write(data)
+                    offset += len(data)
+                f.flush()
+                os.fsync(f.fileno())
+            if not rows:
+                return None
+            idx, pid = encode_index(rows)
+            _install(tmp, self.dir / pack_name(pid))
+            _write_atomic(idx, self.dir / idx_name(pid), tmp_dir)
+            _fsync_dir(self.dir)
+        finally:
+            tmp.unlink(missing_ok=True)
+        pack = Pack(pid, self.dir / pack_name(pid), self.dir / idx_name(pid))
+        pack.entries = [PackEntry(o, off, n) for o, off, n in sorted(rows)]
+        with self._lock:
+            self.packs[pid] = pack
+            self.bad.pop(pid, None)
+            self._map.update((e.oid, (pack, e.offset, e.size)) for e in pack.entries)
+        return pack
+
+    def drop(self, pack: Pack) -> None:
+        """Delete a pack: index first (the pack turns invisible), then its data."""
+        with self._lock:
+            self._close_fd(pack.id)
+            self.packs.pop(pack.id, None)
+        for p in (pack.idx_path, pack.pack_path):
+            try:
+                p.unlink()
+            except FileNotFoundError:
+                pass
+        self.refresh(force=True)
+
+
+def _install(tmp: Path, dest: Path) -> None:
+    os.chmod(tmp, _READONLY)
+    try:
+        os.replace(tmp, dest)
+    except OSError as exc:
+        if exc.errno != 18:  # EXDEV: tmp_dir is on another filesystem; copy next to dest
+            raise
+        _write_atomic(tmp.read_bytes(), dest, dest.parent)
+
+
+def _write_atomic(data: bytes, dest: Path, tmp_dir: Path) -> None:
+    tmp = tmp_dir / f"{dest.name}.{uuid.uuid4().hex}.tmp"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        _install(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

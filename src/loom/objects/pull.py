@@ -1,0 +1,141 @@
+"""The workers of ``transfer.pull``: ranged reads of remote packs, loose downloads, verification.
+
+Wanted entries of one remote pack are read in as few ranged GETs as possible:
+neighbours closer than _GAP are merged, since fetching a few unwanted bytes is
+cheaper than another round trip. Every object is hashed before it is kept.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+from loom._types import Oid
+from loom.errors import CorruptObjectError
+from loom.objects.hashing import hash_bytes, hash_file
+from loom.objects.odb import PACK_MAX, ObjectDB
+from loom.objects.remote import Remote
+from loom.objects.transfer import OnDone, TransferResult, is_small
+
+_GAP = 256 * 1024
+_RANGE_MAX = 16 * 1024 * 1024
+
+Entry = tuple[Oid, int, int]  # oid, offset, size
+
+
+@dataclass
+class Fetched:
+    """What one worker brought back: verified bytes, objects it installed itself, problems."""
+
+    good: list[tuple[Oid, bytes]] = field(default_factory=list)
+    installed: int = 0
+    bad: list[CorruptObjectError] = field(default_factory=list)
+    gone: set[Oid] = field(default_factory=set)
+    nbytes: int = 0
+
+
+def run_pull(
+    odb: ObjectDB,
+    remote: Remote,
+    oids: list[Oid],
+    index: dict[Oid, tuple[str, int, int]],
+    result: TransferResult,
+    *,
+    jobs: int,
+    on_done: OnDone,
+) -> tuple[list[CorruptObjectError], set[Oid]]:
+    by_pack: dict[str, list[Entry]] = defaultdict(list)
+    loose = []
+    for oid in oids:
+        if (hit := index.get(oid)) is not None:
+            by_pack[hit[0]].append((oid, hit[1], hit[2]))
+        else:
+            loose.append(oid)
+    corrupt: list[CorruptObjectError] = []
+    absent: set[Oid] = set()
+    buffer: list[tuple[Oid, bytes]] = []
+    buffered = 0
+    with ThreadPoolExecutor(max(1, jobs)) as pool:
+        futs = [
+            pool.submit(_fetch_range, remote, pid, rng)
+            for pid, entries in by_pack.items()
+            for rng in _ranges(entries)
+        ]
+        futs += [pool.submit(_fetch_loose, odb, remote, oid) for oid in loose]
+        for fut in as_completed(futs):
+            got: Fetched = fut.result()
+            corrupt.extend(got.bad)
+            absent.update(got.gone)
+            for oid, data in got.good:
+                if is_small(len(data)):
+                    buffer.append((oid, data))
+                    buffered += len(data)
+                else:
+                    odb.add_bytes(data, oid, loose=True)
+            if buffered >= PACK_MAX:
+                odb.write_pack(buffer)
+                buffer, buffered = [], 0
+            result.transferred += len(got.good) + got.installed
+            result.bytes += got.nbytes
+            if on_done:
+                on_done(len(got.good) + got.installed + len(got.bad) + len(got.gone))
+        if buffer:
+            odb.write_pack(buffer)
+    return corrupt, absent
+
+
+def _ranges(entries: list[Entry]) -> list[list[Entry]]:
+    entries = sorted(entries, key=lambda e: e[1])
+    out: list[list[Entry]] = [[entries[0]]]
+    for e in entries[1:]:
+        first, last = out[-1][0], out[-1][-1]
+        if e[1] - (last[1] + last[2]) <= _GAP and e[1] + e[2] - first[1] <= _RANGE_MAX:
+            out[-1].append(e)
+        else:
+            out.append([e])
+    return out
+
+
+def _fetch_range(remote: Remote, pack_id: str, entries: list[Entry]) -> Fetched:
+    path = remote.pack_path(pack_id)
+    start = entries[0][1]
+    end = entries[-1][1] + entries[-1][2]
+    try:
+        blob = remote.cat_range(path, start, end)
+    except FileNotFoundError:
+        return Fetched(gone={e[0] for e in entries})
+    got = Fetched(nbytes=len(blob))
+    for oid, offset, size in entries:
+        data = blob[offset - start : offset - start + size]
+        if len(data) == size and hash_bytes(data) == oid:
+            got.good.append((oid, data))
+        else:
+            got.bad.append(_corrupt(remote, oid, f"{remote.display(path)} at offset {offset}"))
+    return got
+
+
+def _fetch_loose(odb: ObjectDB, remote: Remote, oid: Oid) -> Fetched:
+    path = remote.path(oid)
+    tmp = odb.tmp_path()
+    try:
+        try:
+            remote.get_file(path, tmp)
+        except FileNotFoundError:
+            return Fetched(gone={oid})
+        if hash_file(tmp) != oid:
+            return Fetched(bad=[_corrupt(remote, oid, remote.display(path))])
+        size = tmp.stat().st_size
+        odb.adopt(tmp, oid)
+        return Fetched(installed=1, nbytes=size)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _corrupt(remote: Remote, oid: Oid, where: str) -> CorruptObjectError:
+    return CorruptObjectError(
+        f"Corrupt object {oid} at {where}: its bytes do not hash to its name.",
+        hint="Push it again from a workspace whose `loom fsck` is clean.",
+        oid=oid,
+        path=where,
+    )
