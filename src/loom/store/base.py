@@ -1,0 +1,69 @@
+"""The store's connection handling, shared by the aggregate mixins of :class:`Store`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine
+
+from loom.store import migrate
+from loom.store.engine import make_engine, retrying
+
+# SQLite allows 32766 bound variables per statement; stay well under it.
+CHUNK = 500
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def chunks(items: list, size: int = CHUNK) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+class StoreBase:
+    """Engine, transactions and migrations; the aggregates live in the mixins."""
+
+    uri: str
+
+    def __init__(self, uri: str, engine: Engine | None = None) -> None:
+        self.uri = uri
+        self._engine = engine or make_engine(uri)
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    @retrying
+    def upgrade(self) -> None:
+        """Apply pending migrations (what ``loom db upgrade`` runs); safe to repeat."""
+        migrate.upgrade(self._engine)
+
+    def close(self) -> None:
+        """Release the pooled connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> StoreBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One write transaction (``BEGIN IMMEDIATE`` on SQLite); rolled back on error."""
+        with self._engine.connect() as conn:
+            conn = conn.execution_options(loom_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._engine.connect() as conn, conn.begin():
+            yield conn
+
+    def __repr__(self) -> str:
+        return f"Store({self.uri!r})"

@@ -1,0 +1,188 @@
+"""Writing to a run: params, metrics and tags in one batch; inputs; artifacts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from loom.errors import ConflictError
+from loom.store.base import StoreBase, chunks
+from loom.store.engine import retrying
+from loom.store.entities import Artifact, Metric, RunInput
+from loom.store.runs import require_run
+from loom.store.schema import ArtifactRow, InputRow, LatestMetricRow, MetricRow, ParamRow, TagRow
+from loom.store.upsert import insert_for, insert_ignore, upsert
+from loom.store.validation import (
+    validate_artifacts,
+    validate_inputs,
+    validate_metric,
+    validate_params,
+    validate_run_id,
+    validate_tags,
+)
+
+
+class LoggingMixin(StoreBase):
+    @retrying
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
+        """Write metrics, params and tags in ONE transaction: all of it or none.
+
+        Params are write-once: the same value again is fine, another value is a
+        :class:`ConflictError` naming the key and both values.
+
+        >>> store.log_batch(run.run_id, [Metric("loss", 0.5, 1700000000000, step=1)],
+        ...                 params={"lr": "0.001"}, tags={"stage": "dev"})
+        """
+        validate_run_id(run_id)
+        metric_rows = [_metric_row(run_id, m) for m in metrics]
+        params = validate_params(params or {})
+        tags = validate_tags(tags)
+        with self._write() as conn:
+            require_run(conn, run_id, active=True)
+            if params:
+                _write_params(conn, run_id, params)
+            if metric_rows:
+                conn.execute(MetricRow.__table__.insert(), metric_rows)
+                _update_latest(conn, _latest_per_key(metric_rows))
+            if tags:
+                rows = [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()]
+                upsert(conn, TagRow, rows, ["run_id", "key"], ["value"])
+
+    @retrying
+    def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None:
+        """Record data versions the run consumed; logging the same input twice keeps one."""
+        validate_inputs(inputs)
+        with self._write() as conn:
+            require_run(conn, run_id, active=True)
+            seen = {
+                (r.path, r.hash, r.git_rev, r.name)
+                for r in conn.execute(select(InputRow).where(InputRow.run_id == run_id))
+            }
+            rows = []
+            for i in inputs:
+                ident = (i.path, i.hash, i.git_rev, i.name)
+                if ident not in seen:
+                    seen.add(ident)
+                    rows.append({"run_id": run_id, **_input_fields(i)})
+            if rows:
+                conn.execute(InputRow.__table__.insert(), rows)
+
+    @retrying
+    def log_artifacts(self, run_id: str, artifacts: Sequence[Artifact]) -> None:
+        """Record ``path -> (hash, size)``; logging a path again replaces it."""
+        validate_artifacts(artifacts)
+        latest = {a.path: a for a in artifacts}  # the last one of a path in the batch wins
+        rows = [
+            {"run_id": run_id, "path": a.path, "hash": a.hash, "size": a.size}
+            for a in latest.values()
+        ]
+        with self._write() as conn:
+            require_run(conn, run_id, active=True)
+            for part in chunks(rows):
+                upsert(conn, ArtifactRow, part, ["run_id", "path"], ["hash", "size"])
+
+    @retrying
+    def list_artifacts(self, run_id: str, prefix: str | None = None) -> list[Artifact]:
+        """Artifacts sorted by path; ``prefix`` is a folder: ``"reports"`` lists
+        ``reports/a.html`` but not ``reports2/b``."""
+        with self._read() as conn:
+            require_run(conn, run_id)
+            q = select(ArtifactRow).where(ArtifactRow.run_id == run_id)
+            folder = (prefix or "").strip("/")
+            if folder:
+                # a range on the primary key instead of LIKE: no escaping, uses the index
+                q = q.where(
+                    (ArtifactRow.path == folder)
+                    | ((ArtifactRow.path >= folder + "/") & (ArtifactRow.path < folder + "0"))
+                )
+            rows = conn.execute(q.order_by(ArtifactRow.path)).all()
+            return [Artifact(r.path, r.hash, r.size) for r in rows]
+
+
+def _metric_row(run_id: str, m: Metric) -> dict[str, Any]:
+    value, is_nan = validate_metric(m)
+    return {
+        "run_id": run_id,
+        "key": m.key,
+        "value": None if is_nan else value,
+        "is_nan": is_nan,
+        "timestamp": int(m.timestamp),
+        "step": int(m.step),
+    }
+
+
+def _input_fields(i: RunInput) -> dict[str, Any]:
+    return {
+        "path": i.path,
+        "hash": i.hash,
+        "size": i.size,
+        "kind": i.kind,
+        "git_rev": i.git_rev,
+        "name": i.name,
+    }
+
+
+def _write_params(conn: Connection, run_id: str, params: dict[str, str]) -> None:
+    stored: dict[str, str] = {}
+    for part in chunks(list(params)):
+        q = select(ParamRow.key, ParamRow.value).where(
+            ParamRow.run_id == run_id, ParamRow.key.in_(part)
+        )
+        stored.update(dict(conn.execute(q).tuples().all()))
+    for key, old in stored.items():
+        if params[key] != old:
+            raise ConflictError(
+                f"Param {key!r} of run {run_id} is already {old!r}; "
+                f"it can't be changed to {params[key]!r} (params are write-once).",
+                hint="Log the new value under another key, or start a new run.",
+                key=key,
+                old_value=old,
+                new_value=params[key],
+            )
+    new = [{"run_id": run_id, "key": k, "value": v} for k, v in params.items() if k not in stored]
+    insert_ignore(conn, ParamRow, new)
+
+
+def _order_key(row: dict[str, Any]) -> tuple:
+    # MLflow's "latest": highest step, then latest timestamp, then largest value (NaN lowest)
+    return (row["step"], row["timestamp"], not row["is_nan"], row["value"] or 0.0)
+
+
+def _latest_per_key(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    best: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        cur = best.get(row["key"])
+        if cur is None or _order_key(row) > _order_key(cur):
+            best[row["key"]] = row
+    return list(best.values())
+
+
+def _update_latest(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Upsert the latest-metric rows, keeping a stored one that is later than the new one."""
+    t = LatestMetricRow.__table__
+    stmt = insert_for(conn, LatestMetricRow)
+    new = stmt.excluded
+    later = (
+        (new.step > t.c.step)
+        | ((new.step == t.c.step) & (new.timestamp > t.c.timestamp))
+        | (
+            (new.step == t.c.step)
+            & (new.timestamp == t.c.timestamp)
+            & ((new.value > t.c.value) | (t.c.value.is_(None) & new.value.isnot(None)))
+        )
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["run_id", "key"],
+        set_={c: new[c] for c in ("value", "is_nan", "timestamp", "step")},
+        where=later,
+    )
+    for part in chunks(rows):
+        conn.execute(stmt, part)

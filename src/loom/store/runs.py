@@ -1,0 +1,225 @@
+"""Runs: create, read (with params, latest metrics, tags, inputs), update, soft delete."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Row, select, update
+from sqlalchemy.exc import IntegrityError
+
+from loom.errors import AlreadyExistsError, ConflictError, NotFoundError, ValidationError
+from loom.store.base import StoreBase, chunks, now_ms
+from loom.store.engine import retrying
+from loom.store.entities import Lifecycle, Run, RunInput, RunStatus
+from loom.store.names import generate_run_name
+from loom.store.schema import (
+    ExperimentRow,
+    InputRow,
+    LatestMetricRow,
+    ParamRow,
+    RunRow,
+    TagRow,
+)
+from loom.store.validation import (
+    parse_experiment_id,
+    validate_run_id,
+    validate_run_name,
+    validate_tags,
+)
+
+
+class RunsMixin(StoreBase):
+    @retrying
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        name: str | None = None,
+        start_time: int | None = None,
+        user: str | None = None,
+        tags: dict[str, str] | None = None,
+        run_id: str | None = None,
+    ) -> Run:
+        """Start a RUNNING run in an active experiment.
+
+        >>> run = store.create_run("0", name="exp-001", tags={"team": "search"})
+        >>> run.status
+        <RunStatus.RUNNING: 'RUNNING'>
+        """
+        eid = parse_experiment_id(experiment_id)
+        run_id = uuid.uuid4().hex if run_id is None else validate_run_id(run_id)
+        name = validate_run_name(name) if name is not None else generate_run_name()
+        tags = validate_tags(tags)
+        row = {
+            "run_id": run_id,
+            "experiment_id": eid,
+            "name": name,
+            "status": RunStatus.RUNNING.value,
+            "start_time": now_ms() if start_time is None else int(start_time),
+            "end_time": None,
+            "user": user,
+            "lifecycle_stage": Lifecycle.ACTIVE.value,
+        }
+        try:
+            with self._write() as conn:
+                _require_active_experiment(conn, eid, experiment_id)
+                conn.execute(RunRow.__table__.insert(), row)
+                if tags:
+                    conn.execute(
+                        TagRow.__table__.insert(),
+                        [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()],
+                    )
+        except IntegrityError as exc:
+            raise AlreadyExistsError(
+                f"A run with id {run_id!r} already exists.", run_id=run_id
+            ) from exc
+        return Run(
+            run_id=run_id,
+            experiment_id=str(eid),
+            name=name,
+            status=RunStatus.RUNNING,
+            start_time=row["start_time"],
+            user=user,
+            tags=dict(tags),
+        )
+
+    @retrying
+    def get_run(self, run_id: str) -> Run:
+        """The run with its params, latest metrics, tags and inputs; NotFoundError if none."""
+        validate_run_id(run_id)
+        with self._read() as conn:
+            row = conn.execute(select(RunRow).where(RunRow.run_id == run_id)).first()
+            if row is None:
+                raise _no_run(run_id)
+            return load_runs(conn, [row])[0]
+
+    @retrying
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus | str | None = None,
+        end_time: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        """Change status, end time or name; other fields are immutable."""
+        values: dict[str, object] = {}
+        if status is not None:
+            try:
+                values["status"] = RunStatus(status).value
+            except ValueError:
+                raise ValidationError(
+                    f"Invalid run status {status!r}: one of "
+                    + ", ".join(s.value for s in RunStatus),
+                ) from None
+        if end_time is not None:
+            values["end_time"] = int(end_time)
+        if name is not None:
+            values["name"] = validate_run_name(name)
+        with self._write() as conn:
+            require_run(conn, run_id)
+            if values:
+                conn.execute(update(RunRow).where(RunRow.run_id == run_id).values(**values))
+
+    def delete_run(self, run_id: str) -> None:
+        """Soft delete: hidden from active searches, restorable."""
+        self._set_run_lifecycle(run_id, Lifecycle.DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        self._set_run_lifecycle(run_id, Lifecycle.ACTIVE)
+
+    @retrying
+    def list_runs_by_status(self, status: RunStatus) -> list[Run]:
+        """Active runs in ``status`` (e.g. RUNNING ones, to mark crashed runs KILLED)."""
+        status = RunStatus(status)
+        with self._read() as conn:
+            rows = conn.execute(
+                select(RunRow)
+                .where(RunRow.status == status.value, RunRow.lifecycle_stage == "active")
+                .order_by(RunRow.start_time, RunRow.run_id)
+            ).all()
+            return load_runs(conn, rows)
+
+    @retrying
+    def _set_run_lifecycle(self, run_id: str, stage: Lifecycle) -> None:
+        with self._write() as conn:
+            require_run(conn, run_id)
+            conn.execute(
+                update(RunRow).where(RunRow.run_id == run_id).values(lifecycle_stage=stage.value)
+            )
+
+
+def _no_run(run_id: str) -> NotFoundError:
+    return NotFoundError(f"No run with id {run_id!r}.", hint="loom runs list", run_id=run_id)
+
+
+def require_run(conn: Connection, run_id: str, *, active: bool = False) -> Row:
+    """The run's row; NotFoundError if missing, ConflictError if deleted and ``active``."""
+    validate_run_id(run_id)
+    row = conn.execute(
+        select(RunRow.run_id, RunRow.lifecycle_stage).where(RunRow.run_id == run_id)
+    ).first()
+    if row is None:
+        raise _no_run(run_id)
+    if active and row.lifecycle_stage != Lifecycle.ACTIVE.value:
+        raise ConflictError(
+            f"Run {run_id} is deleted; it can't be changed.",
+            hint=f"loom runs restore {run_id}",
+            run_id=run_id,
+        )
+    return row
+
+
+def _require_active_experiment(conn: Connection, eid: int, raw: str) -> None:
+    stage = conn.execute(
+        select(ExperimentRow.lifecycle_stage).where(ExperimentRow.experiment_id == eid)
+    ).scalar()
+    if stage is None:
+        raise NotFoundError(f"No experiment with id {raw!r}.", hint="loom exp list")
+    if stage != Lifecycle.ACTIVE.value:
+        raise ConflictError(
+            f"Experiment {raw} is deleted; runs can't be created in it.",
+            hint=f"loom exp restore {raw}",
+        )
+
+
+def metric_value(value: float | None, is_nan: bool) -> float:
+    return math.nan if is_nan else float(value)  # type: ignore[arg-type]
+
+
+def load_runs(conn: Connection, rows: Sequence[Row]) -> list[Run]:
+    """Turn run rows into entities, fetching their children in a few bulk queries."""
+    ids = [r.run_id for r in rows]
+    params: dict[str, dict[str, str]] = {i: {} for i in ids}
+    tags: dict[str, dict[str, str]] = {i: {} for i in ids}
+    metrics: dict[str, dict[str, float]] = {i: {} for i in ids}
+    inputs: dict[str, list[RunInput]] = {i: [] for i in ids}
+    for part in chunks(ids):
+        for r in conn.execute(select(ParamRow).where(ParamRow.run_id.in_(part))):
+            params[r.run_id][r.key] = r.value
+        for r in conn.execute(select(TagRow).where(TagRow.run_id.in_(part))):
+            tags[r.run_id][r.key] = r.value
+        for r in conn.execute(select(LatestMetricRow).where(LatestMetricRow.run_id.in_(part))):
+            metrics[r.run_id][r.key] = metric_value(r.value, r.is_nan)
+        q = select(InputRow).where(InputRow.run_id.in_(part)).order_by(InputRow.id)
+        for r in conn.execute(q):
+            inputs[r.run_id].append(RunInput(r.path, r.hash, r.size, r.kind, r.git_rev, r.name))
+    return [
+        Run(
+            run_id=r.run_id,
+            experiment_id=str(r.experiment_id),
+            name=r.name,
+            status=RunStatus(r.status),
+            start_time=r.start_time,
+            end_time=r.end_time,
+            user=r.user,
+            lifecycle_stage=Lifecycle(r.lifecycle_stage),
+            params=params[r.run_id],
+            metrics=metrics[r.run_id],
+            tags=tags[r.run_id],
+            inputs=tuple(inputs[r.run_id]),
+        )
+        for r in rows
+    ]

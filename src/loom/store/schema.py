@@ -1,0 +1,136 @@
+"""The tracking store's tables (SQLAlchemy 2 declarative).
+
+These classes describe the schema; Alembic migrations in ``migrations/``
+create it. Rows never leave ``loom.store``: the store turns them into the
+plain entities of :mod:`loom.store.entities`.
+
+NaN is stored as ``value = NULL`` with ``is_nan = true`` on every backend, so
+that SQL comparisons fail for NaN the same way on SQLite and PostgreSQL (on
+PostgreSQL ``'NaN' = 'NaN'`` is true and NaN sorts above every number).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+KEY_LEN = 250
+PARAM_LEN = 6000
+TAG_LEN = 8000
+NAME_LEN = 500
+RUN_ID_LEN = 32
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ExperimentRow(Base):
+    __tablename__ = "experiments"
+
+    experiment_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(NAME_LEN), unique=True)
+    lifecycle_stage: Mapped[str] = mapped_column(String(32), default="active")
+    creation_time: Mapped[int] = mapped_column(BigInteger)
+    last_update_time: Mapped[int] = mapped_column(BigInteger)
+
+
+class ExperimentTagRow(Base):
+    __tablename__ = "experiment_tags"
+
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(KEY_LEN), primary_key=True)
+    value: Mapped[str] = mapped_column(String(TAG_LEN))
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_experiment_start", "experiment_id", "start_time"),)
+
+    run_id: Mapped[str] = mapped_column(String(RUN_ID_LEN), primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.experiment_id"))
+    name: Mapped[str] = mapped_column(String(KEY_LEN))
+    status: Mapped[str] = mapped_column(String(16))
+    start_time: Mapped[int] = mapped_column(BigInteger)
+    end_time: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    user: Mapped[str | None] = mapped_column(String(KEY_LEN), nullable=True)
+    lifecycle_stage: Mapped[str] = mapped_column(String(32), default="active")
+
+
+class ParamRow(Base):
+    __tablename__ = "params"
+
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(KEY_LEN), primary_key=True)
+    value: Mapped[str] = mapped_column(String(PARAM_LEN))
+
+
+class TagRow(Base):
+    __tablename__ = "tags"
+
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(KEY_LEN), primary_key=True)
+    value: Mapped[str] = mapped_column(String(TAG_LEN))
+
+
+class MetricRow(Base):
+    """Full history: one row per logged point."""
+
+    __tablename__ = "metrics"
+    __table_args__ = (Index("ix_metrics_run_key_step", "run_id", "key", "step"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(KEY_LEN))
+    value: Mapped[float | None] = mapped_column(Float(precision=53), nullable=True)
+    is_nan: Mapped[bool] = mapped_column(Boolean, default=False)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    step: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LatestMetricRow(Base):
+    """The value search sees: highest step, then latest timestamp, then largest value."""
+
+    __tablename__ = "latest_metrics"
+    __table_args__ = (Index("ix_latest_metrics_key_value", "key", "value"),)
+
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(KEY_LEN), primary_key=True)
+    value: Mapped[float | None] = mapped_column(Float(precision=53), nullable=True)
+    is_nan: Mapped[bool] = mapped_column(Boolean, default=False)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    step: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class InputRow(Base):
+    __tablename__ = "inputs"
+    __table_args__ = (Index("ix_inputs_run", "run_id"), Index("ix_inputs_hash", "hash"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(String(1000))
+    hash: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    kind: Mapped[str] = mapped_column(String(16), default="file")
+    git_rev: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    name: Mapped[str | None] = mapped_column(String(KEY_LEN), nullable=True)
+
+
+class ArtifactRow(Base):
+    __tablename__ = "artifacts"
+    __table_args__ = (Index("ix_artifacts_hash", "hash"),)
+
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True
+    )
+    path: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    hash: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(BigInteger)

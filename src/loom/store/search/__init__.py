@@ -1,0 +1,1 @@
+"""Run search: MLflow's filter syntax plus OR and parentheses, compiled to SQL."""

@@ -1,0 +1,81 @@
+"""``Store.search_runs``: filter, order and page runs in one SQL query."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from loom.errors import ValidationError
+from loom.store.base import StoreBase
+from loom.store.engine import retrying
+from loom.store.entities import Page, Run, ViewType
+from loom.store.experiments import lifecycles
+from loom.store.runs import load_runs
+from loom.store.schema import RunRow
+from loom.store.search.paging import decode_token, encode_token, fingerprint
+from loom.store.search.parser import parse_filter, parse_order_by
+from loom.store.search.sql import compile_filter, compile_order
+
+MAX_RESULTS = 50_000
+
+
+class SearchMixin(StoreBase):
+    @retrying
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        *,
+        order_by: Sequence[str] | None = None,
+        max_results: int = 1000,
+        page_token: str | None = None,
+        view: ViewType = ViewType.ACTIVE_ONLY,
+    ) -> Page[Run]:
+        """Runs of ``experiment_ids`` matching ``filter_string``, sorted, one page at a time.
+
+        >>> page = store.search_runs(["1"], "metrics.acc > 0.9 and (params.lr = '0.01'"
+        ...                          " or tags.team = 'search')", order_by=["metrics.acc DESC"])
+        >>> more = store.search_runs(["1"], ..., page_token=page.next_page_token)
+        """
+        if isinstance(max_results, bool) or not 1 <= max_results <= MAX_RESULTS:
+            raise ValidationError(
+                f"max_results must be between 1 and {MAX_RESULTS}, got {max_results!r}.",
+                hint="Page through larger results with page_token.",
+            )
+        if isinstance(experiment_ids, str):
+            experiment_ids = [experiment_ids]
+        ids = sorted({int(e) for e in map(str, experiment_ids) if e.isdigit()})
+        node = parse_filter(filter_string)
+        keys = [parse_order_by(c) for c in order_by or ()]
+        _check_duplicates(keys, order_by or ())
+        fp = fingerprint(ids, filter_string, list(order_by or ()), str(ViewType(view)))
+        offset = decode_token(page_token, fp)
+
+        q = select(RunRow).where(
+            RunRow.experiment_id.in_(ids), RunRow.lifecycle_stage.in_(lifecycles(view))
+        )
+        if node is not None:
+            q = q.where(compile_filter(node, self.dialect))
+        joins, clauses = compile_order(keys, self.dialect)
+        for alias, on in joins:
+            q = q.outerjoin(alias, on)
+        # one row more than asked tells whether another page exists
+        q = q.order_by(*clauses).offset(offset).limit(max_results + 1)
+        with self._read() as conn:
+            rows = conn.execute(q).all()
+            more = len(rows) > max_results
+            runs = load_runs(conn, rows[:max_results])
+        token = encode_token(offset + max_results, fp) if more else None
+        return Page(items=runs, next_page_token=token)
+
+
+def _check_duplicates(keys: list, clauses: Sequence[str]) -> None:
+    seen = set()
+    for key, clause in zip(keys, clauses, strict=True):
+        if (key.kind, key.key) in seen:
+            raise ValidationError(
+                f"order_by names {key.kind} {key.key!r} twice ({clause!r}).",
+                hint="Keep one clause per key.",
+            )
+        seen.add((key.kind, key.key))

@@ -1,0 +1,116 @@
+"""Filter AST and sort keys → SQLAlchemy expressions. Values are always bound parameters.
+
+A comparison on a metric, param or tag becomes ``runs.run_id IN (SELECT run_id
+FROM <table> WHERE key = :k AND <cond>)``: the subquery uses the (key, value)
+index and a run that lacks the key matches nothing, ``!=`` included, as in
+MLflow. NaN is stored as NULL with ``is_nan``, so it fails every comparison
+except ``!=``, which adds ``OR is_nan``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
+from sqlalchemy.orm import aliased
+
+from loom.store.schema import LatestMetricRow, ParamRow, RunRow, TagRow
+from loom.store.search.parser import And, Cmp, Node, Or, SortKey
+
+_TABLES: dict[str, Any] = {"metric": LatestMetricRow, "param": ParamRow, "tag": TagRow}
+_COLUMNS: dict[str, Any] = {
+    "run_id": RunRow.run_id,
+    "run_name": RunRow.name,
+    "status": RunRow.status,
+    "start_time": RunRow.start_time,
+    "end_time": RunRow.end_time,
+    "user_id": RunRow.user,
+    "lifecycle_stage": RunRow.lifecycle_stage,
+}
+PG_PREFIX = 200  # the PostgreSQL (key, left(value, 200)) index of migration 0001
+
+
+def compile_filter(node: Node, dialect: str) -> ColumnElement[bool]:
+    if isinstance(node, And):
+        return and_(*(compile_filter(n, dialect) for n in node.items))
+    if isinstance(node, Or):
+        return or_(*(compile_filter(n, dialect) for n in node.items))
+    return _comparison(node, dialect)
+
+
+def _text(col: Any, dialect: str) -> Any:
+    # byte order on both backends: SQLite's BINARY is codepoint order, PG needs "C"
+    return col.collate("C") if dialect == "postgresql" else col
+
+
+def _compare(col: Any, op: str, value: Any, dialect: str, *, is_text: bool) -> Any:
+    if op == "LIKE":
+        return col.like(value)
+    if op == "ILIKE":
+        return col.ilike(value)
+    if op == "IN":
+        return col.in_(list(value))
+    if op == "NOT IN":
+        return col.not_in(list(value))
+    if op in ("=", "!="):
+        return col == value if op == "=" else col != value
+    if is_text:
+        col = _text(col, dialect)
+    return {"<": col < value, "<=": col <= value, ">": col > value, ">=": col >= value}[op]
+
+
+def _comparison(c: Cmp, dialect: str) -> ColumnElement[bool]:
+    if c.kind == "attribute":
+        col = _COLUMNS[c.key]
+        return _compare(
+            col, c.op, c.value, dialect, is_text=c.key not in ("start_time", "end_time")
+        )
+    table = _TABLES[c.kind]
+    has_key = select(table.run_id).where(table.key == c.key)
+    if c.op == "IS NULL":
+        return RunRow.run_id.not_in(has_key)
+    if c.op == "IS NOT NULL":
+        return RunRow.run_id.in_(has_key)
+    if c.kind == "metric":
+        cond = _compare(table.value, c.op, c.value, dialect, is_text=False)
+        if c.op in ("!=", "NOT IN"):
+            cond = or_(cond, table.is_nan.is_(true()))
+    else:
+        cond = _compare(table.value, c.op, c.value, dialect, is_text=True)
+        if dialect == "postgresql" and c.op == "=":
+            # lets PostgreSQL use its prefix index; the full comparison stays
+            cond = and_(func.left(table.value, PG_PREFIX) == c.value[:PG_PREFIX], cond)
+    return RunRow.run_id.in_(has_key.where(cond))
+
+
+def compile_order(keys: list[SortKey], dialect: str) -> tuple[list[Any], list[Any]]:
+    """Return (outer joins, ORDER BY clauses) for the sort keys plus MLflow's tie-breaks.
+
+    Metrics: numbers, then NaN, then missing — in ASC and DESC alike.
+    Params and tags: strings in byte order, then missing.
+    Ties fall to start_time DESC, then run id.
+    """
+    joins: list[Any] = []
+    clauses: list[Any] = []
+    for i, k in enumerate(keys):
+        if k.kind == "attribute":
+            col = _COLUMNS[k.key]
+            is_text = k.key not in ("start_time", "end_time")
+            col = _text(col, dialect) if is_text else col
+            # SQLite's NULL is the smallest value; say so for PostgreSQL too
+            clauses.append(col.asc().nulls_first() if k.ascending else col.desc().nulls_last())
+            continue
+        alias = aliased(_TABLES[k.kind], name=f"o{i}")
+        joins.append((alias, and_(alias.run_id == RunRow.run_id, alias.key == k.key)))
+        if k.kind == "metric":
+            rank = case((alias.is_nan.is_(true()), 1), (alias.run_id.is_(None), 2), else_=0)
+            value = alias.value
+        else:
+            rank = case((alias.run_id.is_(None), 1), else_=0)
+            value = _text(alias.value, dialect)
+        clauses.append(rank)
+        clauses.append(value.asc() if k.ascending else value.desc())
+    if not any(k.kind == "attribute" and k.key == "start_time" for k in keys):
+        clauses.append(RunRow.start_time.desc())
+    clauses.append(RunRow.run_id.asc())
+    return joins, clauses

@@ -1,0 +1,34 @@
+"""The tracking store: one class over SQLite or PostgreSQL.
+
+>>> from loom.store import open_store
+>>> store = open_store("sqlite:////tmp/loom-demo/loom.db")
+>>> exp = store.create_experiment("demo")
+>>> run = store.create_run(exp.experiment_id, name="first")
+"""
+
+from __future__ import annotations
+
+from loom.store.experiments import ExperimentsMixin
+from loom.store.history import HistoryMixin
+from loom.store.logging import LoggingMixin
+from loom.store.runs import RunsMixin
+from loom.store.search.mixin import SearchMixin
+
+
+class Store(SearchMixin, HistoryMixin, LoggingMixin, RunsMixin, ExperimentsMixin):
+    """Experiments, runs, params, metrics, tags, inputs and artifacts in SQL.
+
+    Each method is one transaction; entities come back, never ORM rows.
+    """
+
+
+def open_store(uri: str) -> Store:
+    """Open the store at ``uri`` and bring its schema up to date.
+
+    ``uri`` is ``sqlite:///ABSOLUTE/PATH/loom.db``, ``postgresql://…`` or
+    ``postgresql+psycopg://…``. Migrations run on first use, and many
+    processes may open a fresh store at the same moment.
+    """
+    store = Store(uri)
+    store.upgrade()
+    return store

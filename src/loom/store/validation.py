@@ -1,0 +1,182 @@
+"""Limits every client gets, checked in the store; errors name the key and the limit.
+
+>>> validate_key("lr", "param")
+>>> validate_key("a..b", "param")
+Traceback (most recent call last):
+...
+loom.errors.ValidationError: Invalid param key 'a..b': it contains '..'.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from collections.abc import Mapping, Sequence
+
+from loom.errors import NotFoundError, ValidationError
+from loom.store.entities import Artifact, Metric, RunInput
+from loom.store.schema import KEY_LEN, NAME_LEN, PARAM_LEN, TAG_LEN
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_RUN_ID = re.compile(r"[0-9a-f]{32}")
+_HASH = re.compile(r"[0-9a-z]{1,128}")
+
+
+def _check_text(what: str, value: str) -> None:
+    if "\x00" in value:
+        raise ValidationError(f"Invalid {what} {value!r}: it contains a NUL character.")
+    if _CONTROL.search(value):
+        raise ValidationError(f"Invalid {what} {value!r}: it contains a control character.")
+
+
+def validate_key(key: object, kind: str) -> None:
+    """Check a metric/param/tag key: 1-250 characters, no '..', NUL or control characters."""
+    if not isinstance(key, str) or not key:
+        raise ValidationError(
+            f"Invalid {kind} key {key!r}: it must be a non-empty string.", kind=kind
+        )
+    if len(key) > KEY_LEN:
+        raise ValidationError(
+            f"Invalid {kind} key {key[:40]!r}…: {len(key)} characters, the limit is {KEY_LEN}.",
+            hint="Use a shorter key.",
+            key=key,
+            limit=KEY_LEN,
+        )
+    _check_text(f"{kind} key", key)
+    if ".." in key:
+        raise ValidationError(f"Invalid {kind} key {key!r}: it contains '..'.", key=key)
+    if key.startswith("/"):
+        raise ValidationError(f"Invalid {kind} key {key!r}: it starts with '/'.", key=key)
+
+
+def _validate_value(kind: str, key: str, value: object, limit: int) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(
+            f"Invalid {kind} {key!r}: the value must be a string, got {type(value).__name__}.",
+            key=key,
+        )
+    if len(value) > limit:
+        raise ValidationError(
+            f"Invalid {kind} {key!r}: the value has {len(value)} characters, the limit is {limit}.",
+            hint=f"Store long {kind} values as an artifact instead.",
+            key=key,
+            limit=limit,
+        )
+    if "\x00" in value:
+        raise ValidationError(f"Invalid {kind} {key!r}: the value contains a NUL character.")
+    return value
+
+
+def validate_params(params: Mapping[str, str]) -> dict[str, str]:
+    out = {}
+    for key, value in params.items():
+        validate_key(key, "param")
+        out[key] = _validate_value("param", key, value, PARAM_LEN)
+    return out
+
+
+def validate_tags(tags: Mapping[str, str] | None, kind: str = "tag") -> dict[str, str]:
+    out = {}
+    for key, value in (tags or {}).items():
+        validate_key(key, kind)
+        out[key] = _validate_value(kind, key, value, TAG_LEN)
+    return out
+
+
+def validate_metric(m: Metric) -> tuple[float, bool]:
+    """Return (value, is_nan); the value must be a real number (NaN and ±inf are fine)."""
+    validate_key(m.key, "metric")
+    v = m.value
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise ValidationError(
+            f"Invalid metric {m.key!r}: the value {v!r} is not a number.",
+            hint="Log numbers as metrics and strings as params or tags.",
+            key=m.key,
+        )
+    for field, x in (("timestamp", m.timestamp), ("step", m.step)):
+        if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+            raise ValidationError(
+                f"Invalid metric {m.key!r}: {field} {x!r} is not an integer.", key=m.key
+            )
+    value = float(v)
+    return value, math.isnan(value)
+
+
+def validate_experiment_name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationError(
+            "An experiment name must be a non-empty string.", hint="loom exp create NAME"
+        )
+    if len(name) > NAME_LEN:
+        raise ValidationError(
+            f"The experiment name has {len(name)} characters, the limit is {NAME_LEN}.",
+            limit=NAME_LEN,
+        )
+    _check_text("experiment name", name)
+    return name
+
+
+def validate_run_name(name: object) -> str:
+    if not isinstance(name, str) or not name:
+        raise ValidationError("A run name must be a non-empty string.")
+    if len(name) > KEY_LEN:
+        raise ValidationError(
+            f"The run name has {len(name)} characters, the limit is {KEY_LEN}.", limit=KEY_LEN
+        )
+    _check_text("run name", name)
+    return name
+
+
+def validate_run_id(run_id: object) -> str:
+    """Run ids are 32 lowercase hex characters; anything else can't exist."""
+    if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
+        raise NotFoundError(
+            f"No run with id {run_id!r} (a run id is 32 hex characters).",
+            hint="loom runs list",
+            run_id=run_id,
+        )
+    return run_id
+
+
+def parse_experiment_id(experiment_id: object) -> int:
+    text = str(experiment_id)
+    if not text.isdigit() or len(text) > 18:
+        raise NotFoundError(
+            f"No experiment with id {experiment_id!r}.",
+            hint="loom exp list",
+            experiment_id=experiment_id,
+        )
+    return int(text)
+
+
+def validate_artifacts(artifacts: Sequence[Artifact]) -> None:
+    for a in artifacts:
+        p = a.path
+        if not isinstance(p, str) or not p or len(p) > 1000:
+            raise ValidationError(f"Invalid artifact path {p!r}: 1 to 1000 characters.")
+        _check_text("artifact path", p)
+        parts = p.split("/")
+        if p.startswith("/") or "\\" in p or any(part in ("", ".", "..") for part in parts):
+            raise ValidationError(
+                f"Invalid artifact path {p!r}: it must be relative, with forward slashes "
+                "and no '.', '..' or empty parts.",
+                path=p,
+            )
+        if not isinstance(a.hash, str) or not _HASH.fullmatch(a.hash):
+            raise ValidationError(f"Invalid hash {a.hash!r} for artifact {p!r}.")
+        if isinstance(a.size, bool) or not isinstance(a.size, int) or a.size < 0:
+            raise ValidationError(f"Invalid size {a.size!r} for artifact {p!r}.")
+
+
+def validate_inputs(inputs: Sequence[RunInput]) -> None:
+    for i in inputs:
+        if not isinstance(i.path, str) or not i.path or len(i.path) > 1000:
+            raise ValidationError(f"Invalid input path {i.path!r}: 1 to 1000 characters.")
+        _check_text("input path", i.path)
+        if not isinstance(i.hash, str) or not _HASH.fullmatch(i.hash):
+            raise ValidationError(f"Invalid hash {i.hash!r} for input {i.path!r}.")
+        if i.kind not in ("file", "directory"):
+            raise ValidationError(
+                f"Invalid input kind {i.kind!r} for {i.path!r}: 'file' or 'directory'."
+            )
