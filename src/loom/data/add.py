@@ -1,0 +1,143 @@
+"""``loom add``: store files and folders in the cache and write their pointer files.
+
+    >>> add(ws, ["data/raw"])     # -> [Pointer(rel='data/raw', kind='dir', ...)]
+
+Order of writes, so a kill at any moment leaves nothing wrong: objects (each
+atomic), then the tree, then the pointer (atomic), then the ``.gitignore`` line.
+Every path is validated before anything is written.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from loom._types import StrPath
+from loom.data import gitignore
+from loom.data import pointer as ptrs
+from loom.data.lock import workspace_lock
+from loom.data.pointer import Pointer
+from loom.data.progress import NO_PROGRESS, Progress
+from loom.data.scan import Snapshot, scan
+from loom.data.state import StateIndex, stat_key
+from loom.data.walk import find_pointers
+from loom.data.workspace import Workspace
+from loom.errors import CorruptObjectError, UsageError
+
+
+def add(
+    ws: Workspace,
+    paths: Sequence[StrPath],
+    *,
+    jobs: int | None = None,
+    progress: Progress = NO_PROGRESS,
+) -> list[Pointer]:
+    """Track ``paths`` (files or folders); re-adding a tracked path records its new version."""
+    if not paths:
+        raise UsageError("Nothing to add.", hint="Name a file or folder: `loom add data/raw`.")
+    with workspace_lock(ws):
+        rels = validate(ws, paths)
+        state = StateIndex(ws.loom_dir / "state.db")
+        try:
+            out = [_add_one(ws, rel, state, jobs, progress) for rel in rels]
+            state.save()
+        finally:
+            state.close()
+    return out
+
+
+def validate(ws: Workspace, paths: Sequence[StrPath]) -> list[str]:
+    """Workspace-relative paths to add, or a UsageError before anything is written."""
+    rels = list(dict.fromkeys(ws.rel(p) for p in paths))
+    tracked = {p[: -len(ptrs.SUFFIX)] for p in find_pointers(ws.root, use_git=ws.has_git)}
+    for p, rel in zip(paths, rels, strict=False):
+        full = ws.path_of(rel)
+        if not os.path.lexists(full):
+            raise UsageError(
+                f"{p} does not exist.",
+                hint="Check the path; `loom status` lists what is tracked.",
+                path=str(p),
+            )
+        if rel.endswith(ptrs.SUFFIX):
+            raise UsageError(
+                f"{p} is a pointer file; Loom tracks data, git tracks pointers.",
+                hint=f"Run `loom add {rel[: -len(ptrs.SUFFIX)]}` to record a new version.",
+                path=str(p),
+            )
+        gitignore.pattern(rel.rsplit("/", 1)[-1])  # refuses names .gitignore can't hold
+        _check_nesting(rel, tracked, str(p))
+    return rels
+
+
+def _check_nesting(rel: str, tracked: set[str], shown: str) -> None:
+    parts = rel.split("/")
+    for i in range(1, len(parts)):
+        parent = "/".join(parts[:i])
+        if parent in tracked:
+            raise UsageError(
+                f"{shown} is inside {parent}, which is already tracked as a whole.",
+                hint=f"Run `loom add {parent}` to record the folder's new version.",
+                path=shown,
+            )
+    inner = sorted(t for t in tracked if t.startswith(rel + "/"))
+    if inner:
+        raise UsageError(
+            f"{shown} contains {inner[0]}, which is tracked on its own.",
+            hint=f"Remove {inner[0]}{ptrs.SUFFIX} first, or add a folder that doesn't overlap.",
+            path=shown,
+        )
+
+
+def _add_one(
+    ws: Workspace, rel: str, state: StateIndex, jobs: int | None, progress: Progress
+) -> Pointer:
+    full = ws.path_of(rel)
+    snap = scan(full, state, jobs=jobs, progress=progress)
+    assert snap is not None  # validated above
+    _store(ws, full, snap, jobs, progress)
+    ptr = Pointer(rel, snap.oid, snap.size, snap.kind, snap.files)  # type: ignore[arg-type]
+    ptrs.save(ws.root, ptr)
+    gitignore.ensure_ignored(full.parent, full.name)
+    return ptr
+
+
+def _store(ws: Workspace, full: Path, snap: Snapshot, jobs: int | None, progress: Progress) -> None:
+    odb = ws.odb
+    if snap.tree is None:
+        if not odb.exists(snap.oid):
+            odb.add_file(full, snap.oid)
+            _recheck(ws, full, {"": snap.oid}, {"": snap.key})
+        return
+    assert snap.stats is not None
+    by_oid = {e.hash: e for e in snap.tree.entries}
+    missing = odb.missing(list(by_oid))
+    items = [(full / by_oid[o].path, o, by_oid[o].size) for o in sorted(missing)]
+    if items:
+        advance = progress.task(f"Storing {full.name}", len(items))
+        odb.add_files(items, jobs=jobs, on_done=advance)
+        _recheck(
+            ws,
+            full,
+            {by_oid[o].path: o for o in missing},
+            {by_oid[o].path: snap.stats[by_oid[o].path].key for o in missing},
+        )
+    odb.add_bytes(snap.tree.to_bytes())
+
+
+def _recheck(ws: Workspace, full: Path, stored: dict, keys: dict) -> None:
+    """A file written to while it was stored: drop its object if the bytes no longer match."""
+    for rel, oid in stored.items():
+        path = full / rel if rel else full
+        if stat_key(os.stat(path)) == keys[rel]:
+            continue
+        try:
+            ws.odb.verify(oid)
+        except CorruptObjectError:
+            ws.odb.remove(oid)
+            raise CorruptObjectError(
+                f"{path} changed while it was being added.",
+                hint=f"Run `loom add {full.relative_to(ws.root).as_posix()}` again "
+                "once nothing writes to it.",
+                path=str(path),
+            ) from None

@@ -1,0 +1,106 @@
+"""What a path holds right now: its hash and, for a folder, its tree — stat first, hash last.
+
+Only files whose ``(inode, mtime_ns, size)`` is not in the state index are
+read; everything else is a dictionary lookup. A folder whose listing (names
+and stat keys) is unchanged gets its tree hash from the index without
+building the manifest. Nothing is stored in the cache.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from pathlib import Path
+
+from loom._types import Oid
+from loom.data.progress import NO_PROGRESS, Progress
+from loom.data.state import _RACY_NS, StateIndex, StatKey, stat_key
+from loom.data.walk import FileStat, stat_following, walk_files
+from loom.objects.hashing import hash_bytes, hash_file, hash_files
+from loom.objects.tree import Tree, TreeEntry
+
+
+class Snapshot:
+    """The current content of one path: a file, or a folder (``stats``, lazy ``tree``)."""
+
+    def __init__(self, kind: str, oid: Oid, size: int, **extra) -> None:
+        self.kind = kind
+        self.oid = oid
+        self.size = size
+        self.key: StatKey | None = extra.get("key")  # file: stat key when hashed
+        self.stats: dict[str, FileStat] | None = extra.get("stats")
+        self._tree: Tree | None = extra.get("tree")
+        self._build = extra.get("build")
+
+    @property
+    def tree(self) -> Tree | None:
+        if self._tree is None and self._build is not None:
+            self._tree = self._build()
+        return self._tree
+
+    @property
+    def files(self) -> int | None:
+        return len(self.stats) if self.stats is not None else None
+
+
+def scan(
+    path: Path,
+    state: StateIndex,
+    *,
+    jobs: int | None = None,
+    progress: Progress = NO_PROGRESS,
+) -> Snapshot | None:
+    """Hash ``path`` through the state index; None if it does not exist."""
+    if not os.path.lexists(path):
+        return None
+    st = stat_following(str(path)) if path.is_symlink() else os.stat(path)
+    if stat.S_ISDIR(st.st_mode):
+        return _scan_dir(path, state, jobs, progress)
+    key = stat_key(st)
+    oid = state.get(key)
+    if oid is None:
+        oid = hash_file(path, st.st_size)
+        state.put(key, oid)
+    return Snapshot("file", oid, st.st_size, key=key)
+
+
+def _fingerprint(stats: dict[str, FileStat]) -> str:
+    rows = sorted(f"{r}\0{f.key}\0{f.exec:d}" for r, f in stats.items())
+    return hash_bytes("\n".join(rows).encode("utf-8", "surrogateescape"))
+
+
+def _scan_dir(path: Path, state: StateIndex, jobs: int | None, progress: Progress) -> Snapshot:
+    stats = walk_files(path)
+    size = sum(f.key[2] for f in stats.values())
+    fingerprint = _fingerprint(stats)
+    build = lambda: _tree(path, stats, state, jobs, progress)  # noqa: E731
+    known = state.dir_hash(fingerprint)
+    if known is not None:
+        return Snapshot("dir", known, size, stats=stats, build=build)
+    tree = build()
+    newest = max((f.key[1] for f in stats.values()), default=0)
+    if time.time_ns() - newest >= _RACY_NS:
+        state.put_dir(fingerprint, tree.oid)
+    return Snapshot("dir", tree.oid, size, stats=stats, tree=tree)
+
+
+def _tree(
+    path: Path, stats: dict[str, FileStat], state: StateIndex, jobs: int | None, progress: Progress
+) -> Tree:
+    known: dict[str, Oid] = {}
+    todo: list[FileStat] = []
+    for rel, fs in stats.items():
+        oid = state.get(fs.key)
+        if oid is None:
+            todo.append(fs)
+        else:
+            known[rel] = oid
+    if todo:
+        advance = progress.task(f"Hashing {path.name}", len(todo))
+        oids = hash_files([path / fs.rel for fs in todo], jobs=jobs, on_done=advance)
+        for fs, oid in zip(todo, oids, strict=True):
+            known[fs.rel] = oid
+        state.put_many((fs.key, oid) for fs, oid in zip(todo, oids, strict=True))
+    entries = [TreeEntry(rel, known[rel], fs.key[2], fs.exec) for rel, fs in stats.items()]
+    return Tree.from_entries(entries)

@@ -1,0 +1,125 @@
+"""The state index: ``(inode, mtime_ns, size) -> hash`` in ``.loom/state.db``.
+
+Like git's index it lets ``status`` and ``add`` trust a file whose stat did not
+change, so an unchanged file is hashed once. The key holds no path, so a
+renamed or hard-linked file is known too.
+
+A file modified twice within one mtime tick could keep its stat while its
+bytes change; an entry is therefore not recorded while its mtime is younger
+than ``_RACY_NS`` (git calls such entries "racily clean").
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from loom._types import Oid
+
+StatKey = tuple[int, int, int]  # inode, mtime_ns, size
+_RACY_NS = 20_000_000  # 20 ms, a few of ext4's coarse timestamp ticks
+_SCHEMA = """
+create table if not exists state (
+    inode integer not null, mtime_ns integer not null, size integer not null,
+    hash text not null, primary key (inode, mtime_ns, size)
+) without rowid;
+create table if not exists dirs (fingerprint text primary key, hash text not null) without rowid;
+create table if not exists complete (hash text primary key) without rowid;
+"""
+
+
+def stat_key(st: os.stat_result) -> StatKey:
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+class StateIndex:
+    """Load once, look up in memory, write back in one transaction."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._cache: dict[StatKey, Oid] | None = None
+        self._pending: dict[StatKey, Oid] = {}
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            try:
+                conn.execute("pragma journal_mode=wal")
+                conn.executescript(_SCHEMA)
+            except sqlite3.DatabaseError:
+                # The index only caches hashes: a damaged one is rebuilt, never trusted.
+                conn.close()
+                for suffix in ("", "-wal", "-shm"):
+                    Path(str(self.path) + suffix).unlink(missing_ok=True)
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                conn.execute("pragma journal_mode=wal")
+                conn.executescript(_SCHEMA)
+            self._conn = conn
+        return self._conn
+
+    def _load(self) -> dict[StatKey, Oid]:
+        if self._cache is None:
+            rows = self._db().execute("select inode, mtime_ns, size, hash from state")
+            self._cache = {(i, m, s): h for i, m, s, h in rows}
+        return self._cache
+
+    def get(self, key: StatKey) -> Oid | None:
+        return self._pending.get(key) or self._load().get(key)
+
+    def put(self, key: StatKey, oid: Oid, now_ns: int | None = None) -> None:
+        now_ns = time.time_ns() if now_ns is None else now_ns
+        if now_ns - key[1] >= _RACY_NS:
+            self._pending[key] = oid
+
+    def put_many(self, items: Iterable[tuple[StatKey, Oid]]) -> None:
+        now_ns = time.time_ns()
+        for key, oid in items:
+            self.put(key, oid, now_ns)
+
+    def save(self) -> None:
+        if not self._pending:
+            return
+        db = self._db()
+        db.execute("begin immediate")
+        try:
+            db.executemany(
+                "insert or replace into state values (?, ?, ?, ?)",
+                [(*k, v) for k, v in self._pending.items()],
+            )
+            db.execute("commit")
+        except BaseException:
+            db.execute("rollback")
+            raise
+        self._load().update(self._pending)
+        self._pending.clear()
+
+    # A folder's tree hash by the fingerprint of its listing (names + stat keys), so an
+    # unchanged folder skips building and hashing its manifest.
+    def dir_hash(self, fingerprint: str) -> Oid | None:
+        row = self._db().execute("select hash from dirs where fingerprint = ?", (fingerprint,))
+        found = row.fetchone()
+        return found[0] if found else None
+
+    def put_dir(self, fingerprint: str, oid: Oid) -> None:
+        self._db().execute("insert or replace into dirs values (?, ?)", (fingerprint, oid))
+
+    # Trees whose every object was seen in the cache; gc and fsck forget them all.
+    def is_complete(self, oid: Oid) -> bool:
+        row = self._db().execute("select 1 from complete where hash = ?", (oid,))
+        return row.fetchone() is not None
+
+    def put_complete(self, oid: Oid) -> None:
+        self._db().execute("insert or replace into complete values (?)", (oid,))
+
+    def forget_complete(self) -> None:
+        self._db().execute("delete from complete")
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -1,0 +1,32 @@
+"""Reading a folder's tree object from the cache, with errors that name the pointer."""
+
+from __future__ import annotations
+
+from loom._types import Oid
+from loom.errors import CorruptObjectError, MissingObjectError
+from loom.objects.odb import ObjectDB
+from loom.objects.tree import Tree
+
+
+def load_tree(odb: ObjectDB, oid: Oid, pointer_rel: str) -> Tree:
+    """The tree ``oid`` from ``odb``, checked against its name."""
+    try:
+        data = odb.read(oid)
+    except MissingObjectError:
+        raise MissingObjectError(
+            f"The folder listing of {pointer_rel} (object {oid}) is not in the cache.",
+            hint="Run `loom pull` to fetch it from the remote.",
+            oid=oid,
+            path=pointer_rel,
+        ) from None
+    from loom.objects.hashing import hash_bytes
+
+    if hash_bytes(data) != oid:
+        raise CorruptObjectError(
+            f"The folder listing of {pointer_rel} is corrupt: object {odb.path(oid)} "
+            "does not match its hash.",
+            hint="Run `loom fsck`, then `loom pull` to fetch a good copy.",
+            oid=oid,
+            path=str(odb.path(oid)),
+        )
+    return Tree.from_bytes(data, oid)

@@ -1,0 +1,114 @@
+"""Walking tracked folders with ``os.scandir`` (one stat per file) and finding pointers.
+
+Symlinks inside a tracked folder: a link to a file is stored as the file it
+points to (checkout writes a regular file); a link to a folder or a dangling
+link is refused, because following it could leave the folder or loop.
+Empty folders hold no files and are not recorded, as in git.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from loom.data.pointer import SUFFIX
+from loom.data.state import StatKey, stat_key
+from loom.errors import UsageError
+
+_SKIP_DIRS = {".git", ".loom"}
+
+
+@dataclass(frozen=True, slots=True)
+class FileStat:
+    rel: str  # relative to the walked folder, posix
+    key: StatKey
+    exec: bool
+
+
+def _check_name(path: str) -> None:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(
+            f"File name {path!r} is not valid UTF-8, which pointer files and trees need.",
+            hint="Rename the file (e.g. with `convmv`) and run the command again.",
+            path=path,
+        ) from None
+
+
+def stat_following(path: str) -> os.stat_result:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise UsageError(
+            f"{path} is a symlink to nothing.",
+            hint="Remove the dangling link or point it at a file, then run again.",
+            path=path,
+        ) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise UsageError(
+            f"{path} is a symlink to a folder; Loom stores links to files only.",
+            hint="Replace the link with a copy of the folder, or add the target separately.",
+            path=path,
+        )
+    return st
+
+
+def walk_files(top: Path) -> dict[str, FileStat]:
+    """Every file below ``top`` keyed by relative path; symlinks to files are followed."""
+    out: dict[str, FileStat] = {}
+    stack = [("", str(top))]
+    while stack:
+        prefix, folder = stack.pop()
+        with os.scandir(folder) as it:
+            for entry in it:
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((rel + "/", entry.path))
+                    continue
+                st = stat_following(entry.path) if entry.is_symlink() else entry.stat()
+                if not stat.S_ISREG(st.st_mode):
+                    continue  # sockets, fifos and devices are not data
+                _check_name(rel)
+                out[rel] = FileStat(rel, stat_key(st), bool(st.st_mode & stat.S_IXUSR))
+    return out
+
+
+def find_pointers(root: Path, *, use_git: bool = True) -> list[str]:
+    """Workspace-relative paths of every ``*.loom`` pointer file, sorted.
+
+    With git, ``git ls-files`` lists them without walking ignored folders
+    (the tracked data itself, virtualenvs); without git, a plain walk that
+    skips tracked folders.
+    """
+    if use_git and (root / ".git").exists():
+        found = _git_pointers(root)
+        if found is not None:
+            return found
+    out: list[str] = []
+    stack = [("", str(root))]
+    while stack:
+        prefix, folder = stack.pop()
+        with os.scandir(folder) as it:
+            entries = list(it)
+        names = {e.name for e in entries}
+        for e in entries:
+            if e.is_dir(follow_symlinks=False):
+                if e.name not in _SKIP_DIRS and e.name + SUFFIX not in names:
+                    stack.append((prefix + e.name + "/", e.path))
+            elif e.name.endswith(SUFFIX) and e.is_file():
+                out.append(prefix + e.name)
+    return sorted(out)
+
+
+def _git_pointers(root: Path) -> list[str] | None:
+    cmd = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "*" + SUFFIX]
+    try:
+        proc = subprocess.run(cmd, cwd=root, capture_output=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    rels = {os.fsdecode(p) for p in proc.stdout.split(b"\0") if p}
+    return sorted(r for r in rels if not r.startswith(".loom/") and (root / r).is_file())
