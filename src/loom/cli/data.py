@@ -1,0 +1,237 @@
+"""Data commands: init, add, status, checkout, fetch, push, pull, gc, fsck (thin over loom.data)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+
+from loom.cli import output
+
+JOBS = typer.Option(None, "-j", "--jobs", help="Parallel workers (default: from the CPU count).")
+QUIET = typer.Option(False, "-q", "--quiet", help="No progress bars or summary.")
+JSON = typer.Option(False, "--json", help="Print the result as JSON.")
+REMOTE = typer.Option(None, "-r", "--remote", help="Remote name (default: the default remote).")
+PATHS = typer.Argument(None, help="Tracked paths (default: every pointer in the workspace).")
+
+
+class _Bars:
+    """loom.data's Progress protocol drawn as rich progress bars on stderr."""
+
+    def __init__(self, progress) -> None:
+        self.progress = progress
+
+    def task(self, what: str, total: int | None):
+        task_id = self.progress.add_task(what, total=total)
+        return lambda n: self.progress.advance(task_id, n)
+
+
+@contextmanager
+def progress_bars(quiet: bool):
+    from loom.data.progress import NO_PROGRESS
+
+    if quiet or not output.err_console.is_terminal:
+        yield NO_PROGRESS
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=output.err_console, transient=True) as bars:
+        yield _Bars(bars)
+
+
+def _ws():
+    from loom.data.workspace import Workspace
+
+    return Workspace.find()
+
+
+def init(
+    no_scm: bool = typer.Option(False, "--no-scm", help="Use Loom without git."),
+    force: bool = typer.Option(False, "--force", help="Re-run in an existing workspace."),
+) -> None:
+    """Make the current folder (a git repository's top) a Loom workspace."""
+    from loom.data.workspace import init as init_ws
+
+    ws = init_ws(Path.cwd(), no_scm=no_scm, force=force)
+    output.console.print(f"Initialized Loom workspace in {ws.loom_dir}")
+    if ws.has_git:
+        output.console.print("Next: git add .loom/config.toml .loom/.gitignore && git commit")
+
+
+def add(
+    paths: list[Path] = typer.Argument(..., help="Files or folders to track."),
+    jobs: int | None = JOBS,
+    quiet: bool = QUIET,
+) -> None:
+    """Store files or folders in the cache and write their .loom pointer files."""
+    from loom.data.add import add as add_paths
+
+    ws = _ws()
+    with progress_bars(quiet) as bars:
+        pointers = add_paths(ws, paths, jobs=jobs, progress=bars)
+    if quiet:
+        return
+    for p in pointers:
+        what = f"{p.files} files, " if p.kind == "dir" else ""
+        output.console.print(
+            f"Added {p.rel} ({what}{p.size} bytes) -> {p.pointer_rel}", soft_wrap=True, markup=False
+        )
+    if ws.has_git:
+        files = " ".join(_git_paths(ws, pointers))
+        output.console.print(f"To track the changes with git, run:\n  git add {files}")
+
+
+def _git_paths(ws, pointers) -> list[str]:
+    import shlex
+
+    out: list[str] = []
+    for p in pointers:
+        folder = p.rel.rsplit("/", 1)[0] + "/" if "/" in p.rel else ""
+        out += [shlex.quote(p.pointer_rel), shlex.quote(folder + ".gitignore")]
+    return list(dict.fromkeys(out))
+
+
+def status(
+    paths: list[Path] = PATHS, jobs: int | None = JOBS, as_json: bool = JSON, quiet: bool = QUIET
+) -> None:
+    """Show added, modified and deleted files against each pointer."""
+    from loom.data.status import status as get_status
+
+    with progress_bars(quiet or as_json) as bars:
+        rows = get_status(_ws(), paths or [], jobs=jobs, progress=bars)
+    if as_json:
+        output.print_json([r.as_dict() for r in rows])
+        return
+    if not rows:
+        output.console.print("Nothing is tracked yet; `loom add PATH` starts.")
+    for r in rows:
+        cache = "" if r.in_cache else " [yellow](not in cache)[/]"
+        colour = "green" if r.state == "clean" else "red"
+        output.console.print(f"[{colour}]{r.state:9}[/] {r.path}{cache}", soft_wrap=True)
+        for label, names in (("added", r.added), ("modified", r.modified), ("deleted", r.deleted)):
+            for name in names:
+                output.console.print(f"    {label}: {r.path}/{name}", soft_wrap=True, markup=False)
+
+
+def checkout(
+    paths: list[Path] = PATHS,
+    force: bool = typer.Option(False, "-f", "--force", help="Discard changes not in the cache."),
+    jobs: int | None = JOBS,
+    quiet: bool = QUIET,
+) -> None:
+    """Make the workspace match the pointers (e.g. after `git checkout`)."""
+    from loom.data.checkout import checkout as do_checkout
+
+    with progress_bars(quiet) as bars:
+        r = do_checkout(_ws(), paths or [], force=force, jobs=jobs, progress=bars)
+    if not quiet:
+        output.console.print(
+            f"{r.written} file(s) written, {r.removed} removed, {r.unchanged} path(s) unchanged."
+        )
+
+
+def _sync(verb: str, paths, remote, jobs, quiet, as_json, **kw) -> None:
+    from loom.data import sync
+
+    with progress_bars(quiet or as_json) as bars:
+        r = getattr(sync, verb)(_ws(), paths or [], remote=remote, jobs=jobs, progress=bars, **kw)
+    if as_json:
+        output.print_json(r.as_dict())
+    elif not quiet:
+        output.console.print(
+            f"{verb.capitalize()}: {r.transferred} object(s) transferred ({r.bytes} bytes), "
+            f"{r.skipped} already there. Remote: {r.remote}",
+            soft_wrap=True,
+        )
+        if r.checkout is not None:
+            c = r.checkout
+            output.console.print(f"Checkout: {c.written} written, {c.removed} removed.")
+
+
+def push(
+    paths: list[Path] = PATHS,
+    remote: str | None = REMOTE,
+    jobs: int | None = JOBS,
+    quiet: bool = QUIET,
+    as_json: bool = JSON,
+) -> None:
+    """Send the cached objects of the pointers that the remote lacks."""
+    _sync("push", paths, remote, jobs, quiet, as_json)
+
+
+def fetch(
+    paths: list[Path] = PATHS,
+    remote: str | None = REMOTE,
+    jobs: int | None = JOBS,
+    quiet: bool = QUIET,
+    as_json: bool = JSON,
+) -> None:
+    """Bring the pointers' objects from the remote into the cache (no checkout)."""
+    _sync("fetch", paths, remote, jobs, quiet, as_json)
+
+
+def pull(
+    paths: list[Path] = PATHS,
+    remote: str | None = REMOTE,
+    jobs: int | None = JOBS,
+    force: bool = typer.Option(False, "-f", "--force", help="Discard changes not in the cache."),
+    quiet: bool = QUIET,
+    as_json: bool = JSON,
+) -> None:
+    """Fetch the pointers' objects from the remote, then check them out."""
+    _sync("pull", paths, remote, jobs, quiet, as_json, force=force)
+
+
+def gc(
+    workspace: bool = typer.Option(False, "-w", "--workspace", help="Keep what pointers use now."),
+    all_commits: bool = typer.Option(
+        False, "-a", "--all-commits", help="Also keep what any commit of any branch or tag uses."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only report what would be removed."),
+    grace: float | None = typer.Option(
+        None, "--grace", help="Keep objects younger than this many seconds (default 3600)."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Remove cached objects that no kept pointer references."""
+    from loom.data.gc import gc as collect
+    from loom.errors import UsageError
+
+    if workspace == all_commits:
+        raise UsageError(
+            "Say what to keep: --workspace or --all-commits (one of them).",
+            hint="loom gc --workspace --dry-run",
+        )
+    r = collect(_ws(), all_commits=all_commits, dry_run=dry_run, grace_seconds=grace)
+    if as_json:
+        output.print_json(r.as_dict())
+        return
+    verb = "Would remove" if dry_run else "Removed"
+    output.console.print(f"{verb} {len(r.removed)} object(s), {r.bytes} bytes; kept {r.kept}.")
+    for rel in r.unknown_trees:
+        output.console.print(f"[yellow]Warning:[/] folder listing of {rel} is not cached.")
+
+
+def fsck(jobs: int | None = JOBS, quiet: bool = QUIET, as_json: bool = JSON) -> None:
+    """Verify every cached object; exits 1 if any is corrupt."""
+    from loom.data.fsck import fsck as verify
+
+    with progress_bars(quiet or as_json) as bars:
+        r = verify(_ws(), jobs=jobs, progress=bars)
+    if as_json:
+        output.print_json(r.as_dict())
+    else:
+        for p in r.problems:
+            used = f" (used by {', '.join(p['used_by'])})" if p["used_by"] else ""
+            output.err_console.print(f"[red]Corrupt:[/] {p['message']}{used}", soft_wrap=True)
+        if not quiet:
+            output.console.print(f"Checked {r.checked} object(s): {len(r.problems)} problem(s).")
+    if not r.ok:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    for command in (init, add, status, checkout, fetch, push, pull, gc, fsck):
+        app.command(command.__name__)(command)
