@@ -15,9 +15,10 @@ from loom.store.runs import require_run
 from loom.store.schema import ArtifactRow, InputRow, LatestMetricRow, MetricRow, ParamRow, TagRow
 from loom.store.upsert import insert_for, insert_ignore, upsert
 from loom.store.validation import (
+    METRIC_COLUMNS,
+    metric_tuples,
     validate_artifacts,
     validate_inputs,
-    validate_metric,
     validate_params,
     validate_run_id,
     validate_tags,
@@ -42,7 +43,7 @@ class LoggingMixin(StoreBase):
         ...                 params={"lr": "0.001"}, tags={"stage": "dev"})
         """
         validate_run_id(run_id)
-        metric_rows = [_metric_row(run_id, m) for m in metrics]
+        metric_rows = metric_tuples(run_id, metrics)
         params = validate_params(params or {})
         tags = validate_tags(tags)
         with self._write() as conn:
@@ -50,7 +51,7 @@ class LoggingMixin(StoreBase):
             if params:
                 _write_params(conn, run_id, params)
             if metric_rows:
-                conn.execute(MetricRow.__table__.insert(), metric_rows)
+                _insert_history(conn, metric_rows)
                 _update_latest(conn, _latest_per_key(metric_rows))
             if tags:
                 rows = [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()]
@@ -107,18 +108,6 @@ class LoggingMixin(StoreBase):
             return [Artifact(r.path, r.hash, r.size) for r in rows]
 
 
-def _metric_row(run_id: str, m: Metric) -> dict[str, Any]:
-    value, is_nan = validate_metric(m)
-    return {
-        "run_id": run_id,
-        "key": m.key,
-        "value": None if is_nan else value,
-        "is_nan": is_nan,
-        "timestamp": int(m.timestamp),
-        "step": int(m.step),
-    }
-
-
 def _input_fields(i: RunInput) -> dict[str, Any]:
     return {
         "path": i.path,
@@ -136,7 +125,7 @@ def _write_params(conn: Connection, run_id: str, params: dict[str, str]) -> None
         q = select(ParamRow.key, ParamRow.value).where(
             ParamRow.run_id == run_id, ParamRow.key.in_(part)
         )
-        stored.update(dict(conn.execute(q).tuples().all()))
+        stored.update({k: v for k, v in conn.execute(q)})
     for key, old in stored.items():
         if params[key] != old:
             raise ConflictError(
@@ -151,18 +140,32 @@ def _write_params(conn: Connection, run_id: str, params: dict[str, str]) -> None
     insert_ignore(conn, ParamRow, new)
 
 
-def _order_key(row: dict[str, Any]) -> tuple:
+def _insert_history(conn: Connection, rows: list[tuple]) -> None:
+    """executemany on the driver: SQLAlchemy's per-row parameter work would cost more
+    than SQLite's insert. Only constant names are formatted in; values are bound."""
+    quote = conn.dialect.identifier_preparer.quote
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(MetricRow.__tablename__),
+        ", ".join(quote(c) for c in METRIC_COLUMNS),
+        ", ".join([mark] * len(METRIC_COLUMNS)),
+    )
+    conn.exec_driver_sql(sql, rows)
+
+
+def _order_key(row: tuple) -> tuple:
     # MLflow's "latest": highest step, then latest timestamp, then largest value (NaN lowest)
-    return (row["step"], row["timestamp"], not row["is_nan"], row["value"] or 0.0)
+    _run, _key, value, is_nan, timestamp, step = row
+    return (step, timestamp, not is_nan, value or 0.0)
 
 
-def _latest_per_key(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    best: dict[str, dict[str, Any]] = {}
+def _latest_per_key(rows: list[tuple]) -> list[dict[str, Any]]:
+    best: dict[str, tuple] = {}
     for row in rows:
-        cur = best.get(row["key"])
+        cur = best.get(row[1])
         if cur is None or _order_key(row) > _order_key(cur):
-            best[row["key"]] = row
-    return list(best.values())
+            best[row[1]] = row
+    return [dict(zip(METRIC_COLUMNS, row, strict=True)) for row in best.values()]
 
 
 def _update_latest(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -84,6 +84,9 @@ def validate_tags(tags: Mapping[str, str] | None, kind: str = "tag") -> dict[str
     return out
 
 
+METRIC_COLUMNS = ("run_id", "key", "value", "is_nan", "timestamp", "step")
+
+
 def validate_metric(m: Metric) -> tuple[float, bool]:
     """Return (value, is_nan); the value must be a real number (NaN and ±inf are fine)."""
     validate_key(m.key, "metric")
@@ -101,6 +104,27 @@ def validate_metric(m: Metric) -> tuple[float, bool]:
             )
     value = float(v)
     return value, math.isnan(value)
+
+
+def metric_tuples(run_id: str, metrics: Sequence[Metric]) -> list[tuple]:
+    """Validated rows in METRIC_COLUMNS order; NaN becomes (NULL, is_nan=True).
+
+    Plain floats and ints with an already-checked key take a fast path: this
+    runs for every logged point.
+    """
+    keys_ok: set[str] = set()
+    out = []
+    isnan = math.isnan
+    for m in metrics:
+        v, ts, step = m.value, m.timestamp, m.step
+        if type(v) is float and type(ts) is int and type(step) is int and m.key in keys_ok:
+            nan = isnan(v)
+            out.append((run_id, m.key, None if nan else v, nan, ts, step))
+            continue
+        value, nan = validate_metric(m)
+        keys_ok.add(m.key)
+        out.append((run_id, m.key, None if nan else value, nan, int(ts), int(step)))
+    return out
 
 
 def validate_experiment_name(name: object) -> str:
