@@ -37,7 +37,7 @@ def check_relative(path: str, what: str = "artifact path") -> str:
 
 
 def artifact_path(prefix: str | None, name: str) -> str:
-    prefix = check_relative(prefix.strip("/")) if prefix else ""
+    prefix = check_relative(prefix.rstrip("/")) if prefix else ""
     return check_relative(f"{prefix}/{name}" if prefix else name)
 
 
@@ -83,7 +83,7 @@ def log_bytes(backend: Backend, run_id: str, data: bytes, path: str) -> Artifact
 
 def download(backend: Backend, run_id: str, path: str, dst: StrPath) -> Path:
     """Materialize the artifact ``path`` (a file or a folder; "" for all) under ``dst``."""
-    path = check_relative(path.strip("/")) if path else ""
+    path = check_relative(path.rstrip("/")) if path else ""
     arts = backend.list_artifacts(run_id, prefix=path or None)
     arts = [a for a in arts if not path or a.path == path or a.path.startswith(path + "/")]
     if not arts:

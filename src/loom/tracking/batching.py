@@ -33,6 +33,7 @@ class MetricBuffer:
         self.max_pending = max_pending
         self._pending: deque[tuple[str, Metric]] = deque()
         self._retry: list[tuple[str, Metric]] = []
+        self._inflight = 0
         self._error: BaseException | None = None
         self._flush_lock = threading.Lock()
         self._wake = threading.Event()
@@ -49,7 +50,8 @@ class MetricBuffer:
             self._wake.set()
 
     def pending(self) -> int:
-        return len(self._pending) + len(self._retry)
+        """Points not yet in the store, counting a batch being written right now."""
+        return len(self._pending) + len(self._retry) + self._inflight
 
     def flush(self) -> None:
         """Write everything buffered now; raise a kept error or the error of this write."""
@@ -96,26 +98,35 @@ class MetricBuffer:
 
     def _drain(self) -> None:
         with self._flush_lock:
+            # Count before moving, so pending() never reads 0 while points are in hand.
+            self._inflight = len(self._retry)
             batch, self._retry = self._retry, []
             while self._pending:
+                self._inflight += 1
                 batch.append(self._pending.popleft())
-            if not batch:
+            try:
+                self._write_batch(batch)
+            finally:
+                self._inflight = 0
+
+    def _write_batch(self, batch: list[tuple[str, Metric]]) -> None:
+        if not batch:
+            return
+        by_run: dict[str, list[Metric]] = defaultdict(list)
+        for run_id, metric in batch:
+            by_run[run_id].append(metric)
+        chunks = [
+            (run_id, metrics[i : i + MAX_BATCH])
+            for run_id, metrics in by_run.items()
+            for i in range(0, len(metrics), MAX_BATCH)
+        ]
+        for n, (run_id, metrics) in enumerate(chunks):
+            try:
+                self._write(run_id, metrics)
+            except BaseException as exc:  # kept for the caller; never swallowed
+                # A rejected batch (bad key or value) can never succeed: drop it but
+                # report it. Anything else (store down, disk full) is retried later.
+                rest = chunks[n + 1 :] if isinstance(exc, UsageError) else chunks[n:]
+                self._retry = [(r, m) for r, ms in rest for m in ms]
+                self._error = exc
                 return
-            by_run: dict[str, list[Metric]] = defaultdict(list)
-            for run_id, metric in batch:
-                by_run[run_id].append(metric)
-            chunks = [
-                (run_id, metrics[i : i + MAX_BATCH])
-                for run_id, metrics in by_run.items()
-                for i in range(0, len(metrics), MAX_BATCH)
-            ]
-            for n, (run_id, metrics) in enumerate(chunks):
-                try:
-                    self._write(run_id, metrics)
-                except BaseException as exc:  # kept for the caller; never swallowed
-                    # A rejected batch (bad key or value) can never succeed: drop it but
-                    # report it. Anything else (store down, disk full) is retried later.
-                    rest = chunks[n + 1 :] if isinstance(exc, UsageError) else chunks[n:]
-                    self._retry = [(r, m) for r, ms in rest for m in ms]
-                    self._error = exc
-                    return

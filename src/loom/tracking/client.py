@@ -39,6 +39,7 @@ from loom.store.entities import (
     RunStatus,
     ViewType,
 )
+from loom.store.validation import validate_key
 from loom.tracking import artifacts, env, stale
 from loom.tracking import uri as uris
 from loom.tracking.backend import Backend, open_backend
@@ -46,6 +47,7 @@ from loom.tracking.batching import MetricBuffer
 from loom.tracking.runtime import RunExtras
 
 _CLIENTS: weakref.WeakSet[Client] = weakref.WeakSet()
+_checked_keys: set[str] = set()  # keys already validated: log_metric stays microseconds
 
 
 def now_ms() -> int:
@@ -262,6 +264,10 @@ class Client:
         self, run_id: str, key: str, value: float, step: int = 0, timestamp: int | None = None
     ) -> None:
         """Buffer one point; it reaches the store within ``tracking.flush_interval``."""
+        if key.__class__ is not str or key not in _checked_keys:
+            validate_key(key, "metric")  # fail at the call, not in the flusher thread
+            if len(_checked_keys) < 100_000:
+                _checked_keys.add(key)
         if not isinstance(value, int | float):
             value = _number(key, value)
         self._buffer.add(run_id, Metric(key, float(value), timestamp or now_ms(), int(step)))

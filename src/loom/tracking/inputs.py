@@ -35,8 +35,10 @@ def data_version(path: StrPath, name: str | None = None) -> RunInput:
     info = _data_info()
     if info is not None:
         v = info(p)
+        # loom.data says "dir" where the store's RunInput says "directory".
+        kind = "directory" if v.kind in ("dir", "directory") else "file"
         return RunInput(
-            path=str(v.path), hash=v.hash, size=v.size, kind=v.kind, git_rev=git_head(), name=name
+            path=str(v.path), hash=v.hash, size=v.size, kind=kind, git_rev=git_head(), name=name
         )
     if not p.exists():
         raise NotFoundError(

@@ -105,3 +105,10 @@ def artifact_root(uri: str) -> Path:
     if ws is not None:
         return ws / ".loom" / "cache"
     return user_data_dir() / "objects"
+
+
+def redact(uri: str) -> str:
+    """The URI with any password replaced by ``***``, for printing."""
+    import re
+
+    return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", uri)
