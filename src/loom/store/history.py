@@ -3,14 +3,19 @@
 The steps between the first and the last point are cut into buckets; each
 bucket keeps its lowest and its highest point (and its first NaN, if it has
 any), and the first and last points of the series are always kept. A plot of
-the result has the same envelope as a plot of every point. The bucketing runs
-in SQL (window functions, on SQLite and PostgreSQL alike), so a million-point
-series never travels to Python.
+the result has the same envelope as a plot of every point.
+
+Each bucket is two small indexed queries (``ORDER BY value LIMIT 1`` over a
+step range), so a million-point series is scanned in SQL, never shipped to
+Python: about 1 s for 1M points on SQLite (a window-function version took 11 s,
+fetching every row 4 s).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Float, Integer, Select, cast, func, select
+import itertools
+
+from sqlalchemy import Connection, Integer, Row, bindparam, cast, false, func, select, true
 
 from loom.errors import ValidationError
 from loom.store.base import StoreBase
@@ -52,48 +57,39 @@ class HistoryMixin(StoreBase):
             ).one()
             if max_points is None or count <= max_points:
                 q = select(m.step, m.timestamp, m.value, m.is_nan).where(*series).order_by(*_ORDER)
+                rows = list(conn.execute(q))
             else:
                 per_bucket = 3 if nans else 2
                 buckets = max(1, (max_points - 2) // per_bucket)
-                q = _bucketed(run_id, key, lo, hi, buckets)
-            rows = conn.execute(q).all()
+                rows = _bucketed(conn, series, lo, hi, buckets, bool(nans))
         return [Metric(key, metric_value(r.value, r.is_nan), r.timestamp, r.step) for r in rows]
 
 
-def _bucketed(run_id: str, key: str, lo: int, hi: int, buckets: int) -> Select:
+def _bucketed(
+    conn: Connection, series: tuple, lo: int, hi: int, buckets: int, nans: bool
+) -> list[Row]:
     m = MetricRow
-    series = (m.run_id == run_id, m.key == key)
-    span = float(hi - lo + 1)
-    bucket = cast(cast(m.step - lo, Float) * buckets / span, Integer).label("bucket")
-    part = (bucket, m.is_nan)
-    ranked = (
-        select(
-            m.id,
-            m.step,
-            m.timestamp,
-            m.value,
-            m.is_nan,
-            func.row_number()
-            .over(partition_by=part, order_by=(m.value.asc(), *_ORDER))
-            .label("rn_min"),
-            func.row_number()
-            .over(partition_by=part, order_by=(m.value.desc(), *_ORDER))
-            .label("rn_max"),
-        )
-        .where(*series)
-        .subquery()
-    )
-    first = select(m.id).where(*series).order_by(*_ORDER).limit(1).scalar_subquery()
-    last = (
-        select(m.id)
-        .where(*series)
-        .order_by(m.step.desc(), m.timestamp.desc(), m.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    r = ranked.c
-    return (
-        select(r.step, r.timestamp, r.value, r.is_nan)
-        .where((r.rn_min == 1) | (r.rn_max == 1) | (r.id == first) | (r.id == last))
-        .order_by(r.step, r.timestamp, r.id)
-    )
+    cols = (m.id, m.step, m.timestamp, m.value, m.is_nan)
+    a, b = bindparam("a"), bindparam("b")
+    in_bucket = select(*cols).where(*series, m.step >= a, m.step < b).limit(1)
+    numbers = in_bucket.where(m.is_nan.is_(false()))
+    queries = [
+        numbers.order_by(m.value.asc(), *_ORDER),
+        numbers.order_by(m.value.desc(), *_ORDER),
+    ]
+    if nans:
+        queries.append(in_bucket.where(m.is_nan.is_(true())).order_by(*_ORDER))
+    ends = [
+        select(*cols).where(*series).order_by(*_ORDER).limit(1),
+        select(*cols).where(*series).order_by(*(c.desc() for c in _ORDER)).limit(1),
+    ]
+    found = {r.id: r for q in ends for r in conn.execute(q)}
+    span = hi - lo + 1
+    edges = [lo + span * i // buckets for i in range(buckets)] + [hi + 1]
+    for start, stop in itertools.pairwise(edges):
+        if start == stop:
+            continue
+        for q in queries:
+            for r in conn.execute(q, {"a": start, "b": stop}):
+                found[r.id] = r
+    return sorted(found.values(), key=lambda r: (r.step, r.timestamp, r.id))
