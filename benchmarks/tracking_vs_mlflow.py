@@ -1,0 +1,270 @@
+"""Loom's experiment tracking against MLflow 3.17.2, side by side, in one run.
+
+Both use the same kind of store, a SQLite file (MLflow ``sqlite:///…/mlflow.db``,
+Loom ``sqlite:///…/loom.db``), and every workload runs in a fresh process of
+the tool's own venv (MLflow is installed by this script into
+``benchmarks/.work/mlflow-venv``; Loom runs from this project's venv):
+5,000 ``log_metric`` calls until stored and readable from a fresh client,
+100,000 points in batches of 1,000, 2,000 runs with 20 params, 5 metrics and
+3 tags, a filtered and ordered search of 100 runs (and, for Loom only, the
+same search at 100,000 runs), and ``import``.
+
+Usage::
+
+    .venv/bin/python benchmarks/tracking_vs_mlflow.py          # full run, writes the doc
+    .venv/bin/python benchmarks/tracking_vs_mlflow.py --quick  # 1 repetition, smaller sizes
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import _common as c
+
+MLFLOW_REQS = ["mlflow==3.17.2"]
+WORKER = Path(__file__).with_name("_tracking_worker.py")
+
+
+class Tools:
+    """The Python of each tool's venv and the environment its workers run in."""
+
+    def __init__(self, mlflow_bin: Path) -> None:
+        self.python = {"loom": c.LOOM_PY, "mlflow": mlflow_bin / "python"}
+        self.env = dict(os.environ, GIT_PYTHON_REFRESH="quiet", PYTHONWARNINGS="ignore")
+
+    def worker(self, tool: str, op: str, cwd: Path, timeout: float, **args) -> c.Outcome:
+        args["uri"] = f"sqlite:///{cwd / (tool + '.db')}"
+        env = dict(self.env, MLFLOW_TRACKING_URI=args["uri"], LOOM_TRACKING_URI=args["uri"])
+        cmd = [self.python[tool], WORKER, tool, op, json.dumps(args)]
+        out = c.run_timed(cmd, cwd=cwd, env=env, timeout=timeout)
+        if not out.ok:
+            return out
+        try:
+            result = json.loads(out.extra["stdout"].strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            return c.Outcome(None, f"no result line from the worker: {out.extra['stdout'][-200:]}")
+        return c.Outcome(result["seconds"], extra=result)
+
+
+def checked(out: c.Outcome, ok: bool, why: str) -> c.Outcome:
+    return out if (not out.ok or ok) else c.Outcome(None, why)
+
+
+def one_round(tools: Tools, tool: str, rep: int, args, rows: dict, base: Path, m1: dict) -> None:
+    cwd = base / f"{tool}-r{rep}"
+    cwd.mkdir(parents=True)
+    to = args.timeout
+
+    def record(key: str, out: c.Outcome) -> None:
+        c.log(f"  {tool} r{rep} {key}: {c.fmt_s(out.seconds) if out.ok else out.error}")
+        (rows[key].loom if tool == "loom" else rows[key].peer).append(out)
+
+    setup = tools.worker(tool, "setup", cwd, to, experiments=["metric", "batch", "runs"])
+    if not setup.ok:
+        for key in ("log_metric", "log_batch", "create_runs", "search"):
+            record(key, c.Outcome(None, f"setup: {setup.error}"))
+        return
+
+    out = tools.worker(tool, "log_metric", cwd, to, n=args.metric_calls)
+    if out.ok:
+        seen = tools.worker(
+            tool, "count_points", cwd, to, run_id=out.extra["run_id"], keys=["loss"]
+        )
+        got = seen.extra.get("points") if seen.ok else seen.error
+        out = checked(out, got == args.metric_calls, f"fresh client read {got} points")
+    record("log_metric", out)
+
+    out = tools.worker(tool, "log_batch", cwd, to, n=args.batch_points)
+    if out.ok:
+        keys = [f"k{j}" for j in range(out.extra["keys"])]
+        seen = tools.worker(tool, "count_points", cwd, to, run_id=out.extra["run_id"], keys=keys)
+        got = seen.extra.get("points") if seen.ok else seen.error
+        out = checked(out, got == args.batch_points, f"fresh client read {got} points")
+    record("log_batch", out)
+
+    record("create_runs", tools.worker(tool, "create_runs", cwd, to, n=args.runs))
+    out = tools.worker(tool, "search", cwd, to, experiment="runs")
+    if out.ok:
+        m1.setdefault(tool, out.extra["m1"])
+        # 2,000 seeded runs hold about 333 matches; smaller quick runs may hold fewer.
+        full = out.extra["count"] == 100 or args.runs < 1000
+        out = checked(out, full, f"{out.extra['count']} results, not 100")
+    record("search", out)
+    shutil.rmtree(cwd, ignore_errors=True)
+
+
+def schema_key() -> str:
+    """Digest of Loom's on-disk schema (schema.py + migrations): when it changes, rebuild."""
+    import hashlib
+
+    store = c.ROOT / "src" / "loom" / "store"
+    files = sorted([store / "schema.py", *store.glob("migrations/**/*.py")])
+    digest = hashlib.blake2b(digest_size=8)
+    for f in files:
+        if f.exists():
+            digest.update(f.read_bytes())
+    return digest.hexdigest()
+
+
+def big_store(tools: Tools, args, rows: dict) -> Path | None:
+    """A store of ``args.big_runs`` Loom runs, made with the client's bulk calls.
+
+    Creating 100,000 runs takes minutes, so the store is kept under
+    ``benchmarks/.work/`` and reused while Loom's schema is unchanged.
+    """
+    cwd = c.WORK / f"tracking-big-{args.big_runs}-{schema_key()}"
+    done = cwd / "complete"
+    if done.exists():
+        rows["bulk"].note = f"store reused from a run at {done.read_text().strip()}"
+        rows["bulk"].loom.append(c.Outcome(float(json.loads(cwd.joinpath("took").read_text()))))
+        return cwd
+    shutil.rmtree(cwd, ignore_errors=True)
+    cwd.mkdir(parents=True)
+    chunk, total, first = 10_000, 0.0, 0
+    while first < args.big_runs:
+        n = min(chunk, args.big_runs - first)
+        out = tools.worker("loom", "bulk_runs", cwd, args.timeout, first=first, n=n)
+        c.log(f"  loom bulk runs {first:,}+{n:,}: {c.fmt_s(out.seconds) if out.ok else out.error}")
+        if not out.ok:
+            rows["bulk"].loom.append(out)
+            shutil.rmtree(cwd, ignore_errors=True)
+            return None
+        total += out.seconds
+        first += n
+    rows["bulk"].loom.append(c.Outcome(total))
+    cwd.joinpath("took").write_text(json.dumps(total))
+    done.write_text(time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+    return cwd
+
+
+def big_search(tools: Tools, args, rows: dict) -> None:
+    """Loom only: the same search in a store of ``args.big_runs`` runs."""
+    cwd = big_store(tools, args, rows)
+    if cwd is None:
+        rows["big_search"].loom.append(c.Outcome(None, "bulk create failed"))
+        return
+    out = tools.worker("loom", "search", cwd, args.timeout, experiment="big")
+    c.log(
+        f"  loom search at {args.big_runs:,} runs: {c.fmt_s(out.seconds) if out.ok else out.error}"
+    )
+    rows["big_search"].loom.append(out)
+
+
+def time_import(python: Path, module: str, reps: int) -> c.Outcome:
+    """Median wall time of ``python -c 'import module'`` after one warm-up."""
+    cmd = [python, "-c", f"import {module}"] if module else [python, "-c", "pass"]
+    warm = c.run_timed(cmd, cwd=c.WORK, timeout=120)
+    if not warm.ok:
+        return warm
+    times = []
+    for _ in range(reps):
+        out = c.run_timed(cmd, cwd=c.WORK, timeout=120)
+        if not out.ok:
+            return out
+        times.append(out.seconds)
+    return c.Outcome(statistics.median(times))
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="1 repetition, smaller sizes")
+    p.add_argument("--reps", type=int, help="repetitions (default 3, quick 1)")
+    p.add_argument("--only", choices=["loom", "mlflow"], help="run one tool only")
+    p.add_argument("--big-runs", type=int, help="runs for Loom's large search (default 100,000)")
+    p.add_argument("--timeout", type=float, default=600, help="seconds per worker process")
+    p.add_argument("--doc", action=argparse.BooleanOptionalAction, help="write docs/benchmarks.md")
+    args = p.parse_args()
+    q = args.quick
+    args.reps = args.reps or (1 if q else 3)
+    args.metric_calls = 1_000 if q else 5_000
+    args.batch_points = 20_000 if q else 100_000
+    args.runs = 300 if q else 2_000
+    args.big_runs = args.big_runs if args.big_runs is not None else (10_000 if q else 100_000)
+    if args.doc is None:
+        args.doc = not q and args.only is None
+    return args
+
+
+def make_rows(args) -> dict[str, c.Row]:
+    return {
+        "log_metric": c.Row(f"{args.metric_calls:,} log_metric calls until readable", 50),
+        "log_batch": c.Row(f"{args.batch_points:,} points, log_batch of 1,000", 10),
+        "create_runs": c.Row(f"create {args.runs:,} runs (20 params, 5 metrics, 3 tags)", 10),
+        "search": c.Row(f"search 100 of {args.runs:,} runs, filtered + ordered", 10),
+        "bulk": c.Row(f"create {args.big_runs:,} runs in bulk (Loom only)", 0),
+        "big_search": c.Row(f"same search at {args.big_runs:,} runs (Loom only)", 0, 0.1),
+        "import": c.Row("`python -c 'import …'`", 5, max_loom_s=0.3),
+    }
+
+
+def main() -> int:
+    args = parse_args()
+    tools = Tools(c.ensure_venv("mlflow-venv", MLFLOW_REQS))
+    names = [args.only] if args.only else ["loom", "mlflow"]
+    rows = make_rows(args)
+    load_before = os.getloadavg()
+    m1: dict[str, list] = {}
+    base = Path(tempfile.mkdtemp(prefix="loom-bench-tracking-"))
+    try:
+        for rep, tool in c.interleaved(args.reps, names):
+            c.log(f"round {rep + 1}/{args.reps}: {tool}")
+            one_round(tools, tool, rep, args, rows, base, m1)
+        if "loom" in names and args.big_runs:
+            big_search(tools, args, rows)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    for _ in range(args.reps):
+        for tool in names:
+            out = time_import(tools.python[tool], tool, 5)
+            c.log(f"  import {tool}: {c.fmt_s(out.seconds) if out.ok else out.error}")
+            (rows["import"].loom if tool == "loom" else rows["import"].peer).append(out)
+    baseline = time_import(c.LOOM_PY, "", 5)
+
+    row_list = list(rows.values())
+    c.print_summary(row_list, "MLflow")
+    same = m1.get("loom") == m1.get("mlflow") if len(m1) == 2 else None
+    print(f"search results agree (m1 values of the 100 runs, in order): {same}")
+    print(f"python -c pass: {c.fmt_s(baseline.seconds) if baseline.ok else baseline.error}")
+    c.save_raw(rows, "mlflow", "tracking-results.json")
+    if args.doc:
+        write_doc(args, row_list, load_before, same, baseline, tools)
+    return 0
+
+
+def write_doc(args, rows, load_before, same, baseline: c.Outcome, tools: Tools) -> None:
+    mlflow_v = subprocess.run(
+        [tools.python["mlflow"], "-c", "import mlflow; print(mlflow.__version__)"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    versions = {"loom": c.loom_version(), "mlflow": mlflow_v or "?"}
+    agree = {True: "yes", False: "**no**", None: "not compared"}[same]
+    body = "\n".join(
+        [
+            "### Tracking: Loom vs MLflow (local SQLite store)",
+            "",
+            c.machine_info(versions),
+            f"- load average before the run: {', '.join(f'{x:.2f}' for x in load_before)}",
+            f"- median of {args.reps} interleaved repetitions, each workload in a fresh process;"
+            " search: median of 5 calls after one warm-up call in the same process; import:"
+            " median of 5 after one warm-up",
+            f"- `python -c pass`: {c.fmt_s(baseline.seconds) if baseline.ok else 'n/a'}",
+            f"- Loom's and MLflow's 100 search results agree (same m1 values, same order): {agree}",
+            "",
+            c.table(rows, "MLflow"),
+        ]
+    )
+    c.write_section("tracking_vs_mlflow", body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
