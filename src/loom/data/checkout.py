@@ -27,6 +27,7 @@ from loom.data.scan import scan
 from loom.data.select import select_pointers
 from loom.data.state import StateIndex, stat_key
 from loom.data.trees import load_tree
+from loom.data.walk import TMP_SUFFIX
 from loom.data.workspace import Workspace
 from loom.errors import (
     ConflictError,
@@ -80,6 +81,8 @@ def checkout(
 def _plan_one(ws, ptr: Pointer, state, plan: _Plan, result, force, jobs, progress) -> None:
     full = ws.path_of(ptr.rel)
     snap = scan(full, state, jobs=jobs, progress=progress)
+    for tmp in snap.stale if snap is not None else ():
+        os.unlink(tmp)  # we hold the lock: no other checkout is writing these
     if snap is not None and snap.oid == ptr.hash:
         result.unchanged += 1
         return
@@ -166,7 +169,7 @@ def _show(ws: Workspace, path: Path) -> str:
 
 def _materialize(ws: Workspace, entry: TreeEntry, dest: Path, modes: list[str]) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{id(entry)}.loomtmp")
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{id(entry)}{TMP_SUFFIX}")
     for mode in modes:
         try:
             ws.odb.write_to(entry.hash, tmp, mode)

@@ -32,6 +32,7 @@ class Snapshot:
         self.stats: dict[str, FileStat] | None = extra.get("stats")
         self._tree: Tree | None = extra.get("tree")
         self._build = extra.get("build")
+        self.stale: list[str] = extra.get("stale", [])  # temp files of a killed checkout
 
     @property
     def tree(self) -> Tree | None:
@@ -71,18 +72,19 @@ def _fingerprint(stats: dict[str, FileStat]) -> str:
 
 
 def _scan_dir(path: Path, state: StateIndex, jobs: int | None, progress: Progress) -> Snapshot:
-    stats = walk_files(path)
+    stale: list[str] = []
+    stats = walk_files(path, stale)
     size = sum(f.key[2] for f in stats.values())
     fingerprint = _fingerprint(stats)
     build = lambda: _tree(path, stats, state, jobs, progress)  # noqa: E731
     known = state.dir_hash(fingerprint)
     if known is not None:
-        return Snapshot("dir", known, size, stats=stats, build=build)
+        return Snapshot("dir", known, size, stats=stats, build=build, stale=stale)
     tree = build()
     newest = max((f.key[1] for f in stats.values()), default=0)
     if time.time_ns() - newest >= _RACY_NS:
         state.put_dir(fingerprint, tree.oid)
-    return Snapshot("dir", tree.oid, size, stats=stats, tree=tree)
+    return Snapshot("dir", tree.oid, size, stats=stats, tree=tree, stale=stale)
 
 
 def _tree(

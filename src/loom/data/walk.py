@@ -57,8 +57,14 @@ def stat_following(path: str) -> os.stat_result:
     return st
 
 
-def walk_files(top: Path) -> dict[str, FileStat]:
-    """Every file below ``top`` keyed by relative path; symlinks to files are followed."""
+TMP_SUFFIX = ".loomtmp"  # temp files of an interrupted checkout; never data
+
+
+def walk_files(top: Path, stale: list[str] | None = None) -> dict[str, FileStat]:
+    """Every file below ``top`` keyed by relative path; symlinks to files are followed.
+
+    Temp files left by a killed checkout are skipped (and listed in ``stale``).
+    """
     out: dict[str, FileStat] = {}
     stack = [("", str(top))]
     while stack:
@@ -68,6 +74,10 @@ def walk_files(top: Path) -> dict[str, FileStat]:
                 rel = prefix + entry.name
                 if entry.is_dir(follow_symlinks=False):
                     stack.append((rel + "/", entry.path))
+                    continue
+                if entry.name.endswith(TMP_SUFFIX):
+                    if stale is not None:
+                        stale.append(entry.path)
                     continue
                 st = stat_following(entry.path) if entry.is_symlink() else entry.stat()
                 if not stat.S_ISREG(st.st_mode):

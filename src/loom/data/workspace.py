@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,6 @@ _RESERVED = {".git", LOOM_DIR}
 @dataclass
 class Workspace:
     root: Path
-    _values: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def loom_dir(self) -> Path:
@@ -43,16 +42,14 @@ class Workspace:
 
     @property
     def values(self) -> dict[str, Any]:
-        if self._values is None:
-            self._values = config.read_toml(self.config_path)
-        return self._values
+        # Read each time: the file is tiny and another process may have changed it.
+        return config.read_toml(self.config_path)
 
     def setting(self, key: str) -> Any:
         return config.get(key, self.values)
 
     def save_config(self, values: dict[str, Any]) -> None:
         config.write_toml(self.config_path, values)
-        self._values = None
 
     @cached_property
     def odb(self) -> ObjectDB:

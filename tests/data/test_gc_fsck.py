@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from loom.data.add import add
+from loom.data.checkout import checkout
+from loom.data.gc import gc
+
+from .conftest import commit, corrupt_object, git, make_dataset, write
+
+
+def _age_cache(ws, seconds: float = 7200) -> None:
+    """Backdate every cache file so the grace period doesn't protect it."""
+    past = time.time() - seconds
+    for p in ws.odb.root.rglob("*"):
+        if p.is_file():
+            os.utime(p, (past, past))
+
+
+def test_gc_workspace_vs_all_commits(ws, cli):
+    make_dataset("data", n=5)
+    [v1] = add(ws, ["data"])
+    commit("v1")
+    git("tag", "v1")
+    write("data/part-000.csv", "v2\n")
+    [v2] = add(ws, ["data"])
+    commit("v2")
+    git("checkout", "-q", "-b", "side")
+    write("data/part-001.csv", "side branch\n")
+    [side] = add(ws, ["data"])
+    commit("side")
+    git("checkout", "-q", "main")
+    checkout(ws)
+    write("data/part-002.csv", "never committed\n")
+    [draft] = add(ws, ["data"])  # uncommitted: only the workspace pointer knows it
+    _age_cache(ws)
+
+    r = gc(ws, all_commits=True)
+    assert r.removed == []  # every version is referenced by a branch, a tag or the workspace
+    for ptr in (v1, v2, side, draft):
+        assert ws.odb.exists(ptr.hash)
+
+    dry = cli("gc", "--workspace", "--dry-run", "--json")
+    assert dry.code == 0 and json.loads(dry.out)["removed"] == 6  # 3 old trees + 3 old files
+    assert ws.odb.exists(v1.hash)
+    r = gc(ws)
+    assert len(r.removed) == 6 and not ws.odb.exists(v1.hash) and ws.odb.exists(draft.hash)
+    assert cli("fsck").code == 0
+    assert cli("status").code == 0
+
+
+def test_gc_grace_period_keeps_young_objects(ws):
+    write("a.bin", b"one")
+    [old] = add(ws, ["a.bin"])
+    write("a.bin", b"two")
+    add(ws, ["a.bin"])
+    assert gc(ws).removed == []  # default grace: one hour
+    assert gc(ws, grace_seconds=0).removed == [old.hash]
+
+
+def test_gc_needs_a_choice(ws, cli):
+    r = cli("gc")
+    assert r.code == 1 and "--workspace" in r.err
+
+
+def test_fsck_reports_corrupt_objects_with_paths(ws, cli):
+    make_dataset("data", n=4)
+    write("model.bin", bytes(range(256)) * 8192)  # 2 MiB: a loose object
+    [d, m] = add(ws, ["data", "model.bin"])
+    assert cli("fsck").code == 0
+    from loom.objects.tree import Tree
+
+    inner = Tree.from_bytes(ws.odb.read(d.hash)).entries[1]
+    pack = corrupt_object(ws.odb, inner.hash)
+    loose = corrupt_object(ws.odb, m.hash)
+    r = cli("fsck", "--json")
+    assert r.code == 1
+    report = json.loads(r.out)
+    assert not report["ok"]
+    by_oid = {p["oid"]: p for p in report["problems"]}
+    assert by_oid[m.hash]["used_by"] == ["model.bin"]
+    assert by_oid[m.hash]["object"] == str(loose)
+    assert f"data/{inner.path}" in by_oid[inner.hash]["used_by"]
+    assert str(pack) in by_oid[inner.hash]["object"]
+    human = cli("fsck")
+    assert human.code == 1 and "model.bin" in human.err

@@ -1,0 +1,61 @@
+"""Two loom processes in one workspace: the second waits briefly, then says so clearly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from tests.conftest import wait_for
+
+from .conftest import loom_run, make_dataset
+
+_HOLD = """
+import sys, time
+from loom.data.lock import workspace_lock
+from loom.data.workspace import Workspace
+with workspace_lock(Workspace.find()):
+    print("locked", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_second_process_waits_then_fails_clearly(ws):
+    make_dataset("data", n=3)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD],
+        cwd=ws.root,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        start = time.monotonic()
+        r = loom_run("add", "data", cwd=ws.root)
+        waited = time.monotonic() - start
+        assert r.returncode == 1
+        assert "Another loom process is working" in r.stderr and "Hint:" in r.stderr
+        assert waited >= 3.0  # lock.timeout_seconds
+        assert not (ws.root / "data.loom").exists() and not (ws.root / ".gitignore").exists()
+    finally:
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        holder.wait(timeout=10)
+    assert loom_run("add", "data", cwd=ws.root).returncode == 0
+    assert loom_run("fsck", cwd=ws.root).returncode == 0
+
+
+def test_lock_of_a_killed_process_is_released(ws):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD], cwd=ws.root, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert holder.stdout.readline().strip() == b"locked"
+    holder.kill()
+    holder.wait()
+    make_dataset("data", n=2)
+    wait_for(
+        lambda: loom_run("add", "data", cwd=ws.root).returncode == 0,
+        timeout=10,
+        what="lock released by the kernel",
+    )
