@@ -68,7 +68,15 @@ class ObjectDB:
         """The oids the store lacks: one index refresh, then a dict hit or a stat each."""
         self.packs.refresh()
         packs = self.packs
-        return {o for o in oids if o not in packs and not os.path.exists(self.path(o))}
+        rest = [o for o in oids if o not in packs]
+        try:
+            prefixes = set(os.listdir(self.objects)) if rest else set()
+        except FileNotFoundError:
+            return set(rest)
+        # str paths, not Path: pathlib costs ~20 µs per oid, a third of a 20k-file add
+        base = str(self.objects)
+        exists = os.path.exists
+        return {o for o in rest if o[:2] not in prefixes or not exists(f"{base}/{o[:2]}/{o[2:]}")}
 
     def is_packed(self, oid: Oid) -> bool:
         self.packs.refresh()

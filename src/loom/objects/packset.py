@@ -30,6 +30,7 @@ from loom.objects.pack import (
 )
 
 _READONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+_WRITEV_BATCH = 256  # well under IOV_MAX (1024)
 
 
 @dataclass
@@ -160,20 +161,13 @@ class PackSet:
         tmp_dir.mkdir(parents=True, exist_ok=True)
         tmp = tmp_dir / f"pack-{uuid.uuid4().hex}.tmp"
         rows: list[tuple[Oid, int, int]] = []
-        seen: set[Oid] = set()
         try:
-            with open(tmp, "wb") as f:
-                f.write(PACK_MAGIC)
-                offset = len(PACK_MAGIC)
-                for oid, data in objects:
-                    if oid in seen:
-                        continue
-                    seen.add(oid)
-                    rows.append((oid, offset, len(data)))
-                    f.write(data)
-                    offset += len(data)
-                f.flush()
-                os.fsync(f.fileno())
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                _write_objects(fd, objects, rows)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
             if not rows:
                 return None
             idx, pid = encode_index(rows)
@@ -201,6 +195,36 @@ class PackSet:
             except FileNotFoundError:
                 pass
         self.refresh(force=True)
+
+
+def _write_objects(fd: int, objects: Iterable[tuple[Oid, bytes]], rows: list) -> None:
+    """Append objects (skipping repeats) with one writev per batch: no copy into a buffer."""
+    seen: set[Oid] = set()
+    offset = os.write(fd, PACK_MAGIC)
+    batch: list[bytes] = []
+    for oid, data in objects:
+        if oid in seen:
+            continue
+        seen.add(oid)
+        rows.append((oid, offset, len(data)))
+        batch.append(data)
+        offset += len(data)
+        if len(batch) >= _WRITEV_BATCH:
+            _writev_all(fd, batch)
+            batch = []
+    _writev_all(fd, batch)
+
+
+def _writev_all(fd: int, parts: list[bytes]) -> None:
+    while parts:
+        n = os.writev(fd, parts)
+        i = 0
+        while i < len(parts) and n >= len(parts[i]):
+            n -= len(parts[i])
+            i += 1
+        parts = parts[i:]
+        if parts and n:  # a short write inside one part: resume mid-part
+            parts[0] = parts[0][n:]
 
 
 def _install(tmp: Path, dest: Path) -> None:

@@ -112,12 +112,24 @@ class Remote:
 
     # -- errors --------------------------------------------------------------------
     @contextmanager
-    def errors(self, what: str) -> Iterator[None]:
-        """Turn driver exceptions (botocore, aiohttp, OSError) into one RemoteError with a hint."""
+    def errors(self, what: str, *, reading: bool = True) -> Iterator[None]:
+        """Turn driver exceptions (botocore, aiohttp, OSError) into one RemoteError with a hint.
+
+        FileNotFoundError passes through on reads (the caller reports a missing
+        object); on writes it means the bucket or container does not exist.
+        """
         try:
             yield
-        except (LoomError, FileNotFoundError):
+        except LoomError:
             raise
+        except FileNotFoundError as exc:
+            if reading:
+                raise
+            raise RemoteError(
+                f"Cannot {what}: {exc}",
+                hint="Create the bucket first, or fix the remote URL (`loom remote list`).",
+                url=self.url,
+            ) from exc
         except PermissionError as exc:
             raise RemoteError(
                 f"Remote {self.url} refused to {what}: {exc}",
@@ -230,7 +242,7 @@ class Remote:
 
     def put_bytes(self, data: bytes, path: str) -> None:
         """Write ``data`` at ``path`` so that no reader ever sees part of it."""
-        with self.errors(f"write {self.display(path)}"):
+        with self.errors(f"write {self.display(path)}", reading=False):
             if not self.local:
                 self.fs.pipe_file(path, data)  # an object store PUT is all-or-nothing
                 return
@@ -245,7 +257,7 @@ class Remote:
                 tmp.unlink(missing_ok=True)
 
     def put_file(self, local: Path, path: str) -> None:
-        with self.errors(f"upload {self.display(path)}"):
+        with self.errors(f"upload {self.display(path)}", reading=False):
             if not self.local:
                 self.fs.put_file(str(local), path)
                 return
