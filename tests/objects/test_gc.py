@@ -1,0 +1,80 @@
+"""gc: unkept objects go, kept and young ones stay, packs are rewritten or dropped."""
+
+from __future__ import annotations
+
+import os
+
+from loom.objects import ObjectDB, collect
+from tests.objects.helpers import age, make_files
+
+HOUR = 3600
+
+
+def _age_everything(odb: ObjectDB, seconds: float = 2 * HOUR) -> None:
+    for oid in odb.iter_loose():
+        age(odb.path(oid), seconds)
+    for p in (odb.root / "packs").glob("*"):
+        age(p, seconds)
+
+
+def test_gc_removes_unkept_old_objects_loose_and_packed(tmp_path):
+    odb = ObjectDB(tmp_path / "cache")
+    items = make_files(tmp_path / "src", 60)
+    odb.add_files(items[:30])
+    odb.add_files(items[30:])  # a second pack
+    loose_keep = odb.add_bytes(b"keep me" * 10)
+    loose_drop = odb.add_bytes(b"drop me" * 10)
+    _age_everything(odb)
+    oids = [o for _, o, _ in items]
+    keep = {*oids[:10], loose_keep}  # keeps part of pack 1, nothing of pack 2
+
+    result = collect(odb, keep, grace_seconds=HOUR)
+
+    dropped = set(oids[10:]) | {loose_drop}
+    assert set(result.removed) == dropped and len(result.removed) == len(dropped)
+    assert result.bytes == sum(s for _, o, s in items if o in dropped) + 70
+    fresh = ObjectDB(odb.root)
+    assert fresh.missing(keep) == set()
+    assert fresh.missing(dropped) == dropped
+    assert len(list((odb.root / "packs").glob("*.idx"))) == 1  # one repacked, one dropped
+    assert fresh.fsck() == []
+    assert collect(fresh, keep, grace_seconds=HOUR).removed == []
+
+
+def test_gc_never_removes_a_young_object(tmp_path):
+    odb = ObjectDB(tmp_path / "cache")
+    items = make_files(tmp_path / "src", 20)
+    odb.add_files(items)
+    young = odb.add_bytes(b"just written")
+    result = collect(odb, set(), grace_seconds=HOUR)
+    assert result.removed == [] and result.bytes == 0
+    assert odb.missing([young, *(o for _, o, _ in items)]) == set()
+
+
+def test_gc_dry_run_reports_without_removing(tmp_path):
+    odb = ObjectDB(tmp_path / "cache")
+    items = make_files(tmp_path / "src", 20)
+    odb.add_files(items)
+    _age_everything(odb)
+    before = sorted(os.listdir(odb.root / "packs"))
+    result = collect(odb, {items[0][1]}, grace_seconds=HOUR, dry_run=True)
+    assert len(result.removed) == 19
+    assert sorted(os.listdir(odb.root / "packs")) == before
+    assert odb.missing([o for _, o, _ in items]) == set()
+
+
+def test_gc_sweeps_old_temp_files_and_index_less_packs(tmp_path):
+    odb = ObjectDB(tmp_path / "cache")
+    odb.add_bytes(b"x")
+    (odb.root / "packs").mkdir()
+    orphan = odb.root / "packs" / ("pack-" + "ab" * 32 + ".pack")
+    orphan.write_bytes(b"half an upload")
+    stale_tmp = odb.tmp / "dead.tmp"
+    stale_tmp.write_bytes(b"killed mid-write")
+    fresh_tmp = odb.tmp / "live.tmp"
+    fresh_tmp.write_bytes(b"someone is writing this now")
+    age(orphan, 2 * HOUR)
+    age(stale_tmp, 2 * HOUR)
+    collect(odb, set(), grace_seconds=HOUR)
+    assert not orphan.exists() and not stale_tmp.exists()
+    assert fresh_tmp.exists()
