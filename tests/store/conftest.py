@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,9 @@ def pg_schema_url(base_url: str, schema: str) -> str:
     return f"{base_url}{sep}options=-csearch_path%3D{schema}"
 
 
-@pytest.fixture
-def pg_schema(pg_url: str) -> Iterator[str]:
-    """A fresh PostgreSQL schema for one test, dropped afterwards; yields the store URI."""
+@contextmanager
+def fresh_pg_schema(pg_url: str) -> Iterator[str]:
+    """Create a schema named t_<random>, yield a store URI inside it, drop it afterwards."""
     schema = "t_" + uuid.uuid4().hex[:12]
     engine = sa.create_engine(pg_url)
     with engine.begin() as conn:
@@ -31,6 +32,27 @@ def pg_schema(pg_url: str) -> Iterator[str]:
         with engine.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
+
+
+@pytest.fixture
+def pg_schema(pg_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL schema for one test; yields the store URI."""
+    with fresh_pg_schema(pg_url) as uri:
+        yield uri
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def module_store_uri(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Like ``store_uri`` but shared by a module's tests (for data that is slow to build)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('loom') / 'loom.db'}"
+        return
+    with fresh_pg_schema(request.getfixturevalue("pg_url")) as uri:
+        yield uri
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -87,7 +87,7 @@ def compile_order(keys: list[SortKey], dialect: str) -> tuple[list[Any], list[An
     """Return (outer joins, ORDER BY clauses) for the sort keys plus MLflow's tie-breaks.
 
     Metrics: numbers, then NaN, then missing — in ASC and DESC alike.
-    Params and tags: strings in byte order, then missing.
+    Params, tags and attributes: values (strings in byte order), then missing.
     Ties fall to start_time DESC, then run id.
     """
     joins: list[Any] = []
@@ -95,10 +95,9 @@ def compile_order(keys: list[SortKey], dialect: str) -> tuple[list[Any], list[An
     for i, k in enumerate(keys):
         if k.kind == "attribute":
             col = _COLUMNS[k.key]
-            is_text = k.key not in ("start_time", "end_time")
-            col = _text(col, dialect) if is_text else col
-            # SQLite's NULL is the smallest value; say so for PostgreSQL too
-            clauses.append(col.asc().nulls_first() if k.ascending else col.desc().nulls_last())
+            value = _text(col, dialect) if k.key not in ("start_time", "end_time") else col
+            clauses.append(case((col.is_(None), 1), else_=0))  # missing last, as MLflow
+            clauses.append(value.asc() if k.ascending else value.desc())
             continue
         alias = aliased(_TABLES[k.kind], name=f"o{i}")
         joins.append((alias, and_(alias.run_id == RunRow.run_id, alias.key == k.key)))
