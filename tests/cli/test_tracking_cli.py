@@ -120,7 +120,13 @@ def test_runs_delete_restore_and_mark_stale(uri: str, capsys, tmp_path: Path) ->
 
 def test_db_upgrade(uri: str, capsys) -> None:
     code, out, _ = cli(capsys, "db", "upgrade")
-    assert code == 0 and "up to date" in out
+    assert code == 0 and "up to date" in out and uri in out
+
+
+@pytest.mark.parametrize("group", [["exp"], ["runs"], ["runs", "compare"], ["db"]])
+def test_help_everywhere(capsys, group: list[str]) -> None:
+    code, out, _ = cli(capsys, *group, "--help")
+    assert code == 0 and "Usage" in out
 
 
 @pytest.mark.parametrize(
@@ -143,8 +149,7 @@ def test_bad_input_is_message_and_hint_without_traceback(
 
 def test_subprocess_help_and_error(uri: str) -> None:
     run = [sys.executable, "-m", "loom"]
-    for group in (["exp"], ["runs"], ["runs", "list"], ["db"]):
-        out = subprocess.run([*run, *group, "--help"], capture_output=True, text=True)
-        assert out.returncode == 0 and "Usage" in out.stdout
+    out = subprocess.run([*run, "runs", "list", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "--order-by" in out.stdout
     out = subprocess.run([*run, "runs", "show", "abcdef12"], capture_output=True, text=True)
     assert out.returncode == 1 and "Traceback" not in out.stderr and "Hint:" in out.stderr

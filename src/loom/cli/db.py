@@ -21,7 +21,9 @@ def upgrade(
 
     with Client(tracking_uri) as client:
         client.upgrade()
-        output.console.print(f"Database at {redact(client.tracking_uri)} is up to date.")
+        output.console.print(
+            f"Database at {redact(client.tracking_uri)} is up to date.", soft_wrap=True
+        )
 
 
 def register(app: typer.Typer) -> None:

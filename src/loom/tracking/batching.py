@@ -1,12 +1,12 @@
-"""Asynchronous, batched metric logging.
+"""Asynchronous, batched logging of metrics and tags.
 
-``add`` appends to an in-memory buffer and returns (a few microseconds); a
+``add`` (a metric) and ``add_tag`` append to an in-memory buffer and returns (a few microseconds); a
 daemon thread writes what has gathered every ``interval`` seconds, or sooner
 when the buffer grows past ``max_pending``. ``flush`` writes synchronously.
 An error while writing is kept and raised by the next ``add`` or ``flush`` —
 the points of the failed batch are kept too, so nothing is silently lost.
 
-    >>> b = MetricBuffer(lambda run_id, metrics: None, interval=0.5)
+    >>> b = MetricBuffer(lambda run_id, metrics, tags: None, interval=0.5)
     >>> b.add("run", Metric("loss", 0.5, 0, 0)); b.flush(); b.close()
 """
 
@@ -19,7 +19,10 @@ from collections.abc import Callable, Sequence
 from loom.errors import LoomError, StoreError, UsageError
 from loom.store.entities import Metric
 
-Writer = Callable[[str, Sequence[Metric]], None]
+Tag = tuple[str, str]
+Item = Metric | Tag
+# write(run_id, metrics, tags): one store transaction.
+Writer = Callable[[str, Sequence[Metric], dict[str, str]], None]
 
 # One store transaction per run per batch; bigger batches are split so a single
 # write never holds SQLite's lock for long.
@@ -31,8 +34,8 @@ class MetricBuffer:
         self._write = write
         self.interval = interval
         self.max_pending = max_pending
-        self._pending: deque[tuple[str, Metric]] = deque()
-        self._retry: list[tuple[str, Metric]] = []
+        self._pending: deque[tuple[str, Item]] = deque()
+        self._retry: list[tuple[str, Item]] = []
         self._inflight = 0
         self._error: BaseException | None = None
         self._flush_lock = threading.Lock()
@@ -40,10 +43,11 @@ class MetricBuffer:
         self._stop = False
         self._thread: threading.Thread | None = None
 
-    def add(self, run_id: str, metric: Metric) -> None:
+    def add(self, run_id: str, item: Item) -> None:
+        """Buffer a Metric or a (key, value) tag for ``run_id``."""
         if self._error is not None:
             self.raise_error()
-        self._pending.append((run_id, metric))
+        self._pending.append((run_id, item))
         if self._thread is None:
             self._start()
         elif len(self._pending) >= self.max_pending:
@@ -109,24 +113,28 @@ class MetricBuffer:
             finally:
                 self._inflight = 0
 
-    def _write_batch(self, batch: list[tuple[str, Metric]]) -> None:
+    def _write_batch(self, batch: list[tuple[str, Item]]) -> None:
         if not batch:
             return
-        by_run: dict[str, list[Metric]] = defaultdict(list)
-        for run_id, metric in batch:
-            by_run[run_id].append(metric)
-        chunks = [
-            (run_id, metrics[i : i + MAX_BATCH])
-            for run_id, metrics in by_run.items()
-            for i in range(0, len(metrics), MAX_BATCH)
-        ]
-        for n, (run_id, metrics) in enumerate(chunks):
+        metrics: dict[str, list[Metric]] = defaultdict(list)
+        tags: dict[str, dict[str, str]] = defaultdict(dict)
+        for run_id, item in batch:
+            if isinstance(item, Metric):
+                metrics[run_id].append(item)
+            else:
+                tags[run_id][item[0]] = item[1]  # the last value set wins
+        chunks = []
+        for run_id in dict.fromkeys(r for r, _ in batch):
+            ms = metrics.get(run_id, [])
+            for i in range(0, max(len(ms), 1), MAX_BATCH):
+                chunks.append((run_id, ms[i : i + MAX_BATCH], tags.pop(run_id, {})))
+        for n, (run_id, ms, ts) in enumerate(chunks):
             try:
-                self._write(run_id, metrics)
+                self._write(run_id, ms, ts)
             except BaseException as exc:  # kept for the caller; never swallowed
                 # A rejected batch (bad key or value) can never succeed: drop it but
                 # report it. Anything else (store down, disk full) is retried later.
                 rest = chunks[n + 1 :] if isinstance(exc, UsageError) else chunks[n:]
-                self._retry = [(r, m) for r, ms in rest for m in ms]
+                self._retry = [(r, m) for r, ms_, ts_ in rest for m in [*ms_, *ts_.items()]]
                 self._error = exc
                 return

@@ -1,8 +1,8 @@
 """``loom.Client``: every tracking operation as a method, over one backend.
 
-Metrics are buffered and written by a background thread (see
-:mod:`loom.tracking.batching`); params and tags are written synchronously, so
-a param conflict raises at the call that caused it. Reads that involve
+Metrics and tags are buffered and written by a background thread (see
+:mod:`loom.tracking.batching`); params are written synchronously, so a param
+conflict raises at the call that caused it. Reads that involve
 metrics flush this client's buffer first, so a client always reads its own
 writes.
 
@@ -39,7 +39,7 @@ from loom.store.entities import (
     RunStatus,
     ViewType,
 )
-from loom.store.validation import validate_key
+from loom.store.validation import validate_key, validate_tags
 from loom.tracking import artifacts, env, stale
 from loom.tracking import uri as uris
 from loom.tracking.backend import Backend, open_backend
@@ -61,9 +61,9 @@ class Client:
         self.tracking_uri = uris.resolve_tracking_uri(tracking_uri)
         self._backend: Backend | None = None
         self._lock = threading.Lock()
-        ws = uris.find_workspace()
-        interval = float(config.get("tracking.flush_interval", uris.workspace_settings(ws)))
-        self._buffer = MetricBuffer(self._write_metrics, interval=min(interval, 1.0))
+        self._settings = uris.workspace_settings(uris.find_workspace())
+        interval = float(config.get("tracking.flush_interval", self._settings))
+        self._buffer = MetricBuffer(self._write_buffered, interval=min(interval, 1.0))
         self._extras: dict[str, RunExtras] = {}
         _CLIENTS.add(self)
 
@@ -153,20 +153,26 @@ class Client:
 
         ``loom.host``/``loom.pid`` are always recorded (``mark_stale`` needs them);
         the rest of the environment unless ``capture_env=False`` or the setting
-        ``tracking.capture_env`` is off. Git and package capture run in the background.
+        ``tracking.capture_env`` is off. The first capture in a process (git, packages)
+        runs in the background; later runs reuse it (the code a process runs is fixed).
         """
+        if capture_env is None:
+            capture_env = bool(config.get("tracking.capture_env", self._settings))
+        cached = env.cached_capture() if capture_env else None
         all_tags = env.process_tags()
+        if cached is not None:
+            all_tags.update(cached.tags)
         all_tags.update({k: str(v) for k, v in (tags or {}).items()})
         run = self.backend.create_run(
             experiment_id, name=name, start_time=now_ms(), user=env.current_user(), tags=all_tags
         )
         extras = self._extras.setdefault(run.run_id, RunExtras())
-        if capture_env is None:
-            capture_env = bool(config.get("tracking.capture_env", self._file_settings()))
-        if capture_env:
+        if cached is not None:
+            self._log_env_files(run.run_id, cached)
+        elif capture_env:
             extras.background(lambda: self._capture_env(run.run_id))
         if log_system_metrics:
-            interval = float(config.get("tracking.system_metrics_interval", self._file_settings()))
+            interval = float(config.get("tracking.system_metrics_interval", self._settings))
             extras.sample(lambda k, v, s: self.log_metric(run.run_id, k, v, step=s), interval)
         return run
 
@@ -298,14 +304,21 @@ class Client:
         params: Mapping[str, Any] | None = None,
         tags: Mapping[str, Any] | None = None,
     ) -> None:
-        """Params and tags are written now (a conflict raises here); metrics are buffered."""
+        """Params are written now (a conflict raises here); metrics and tags are buffered.
+
+        Tags are checked at the call and reach the store with the next batch of metrics,
+        so a run's tags and metrics cost one transaction. With params, the tags go along
+        with them, synchronously.
+        """
         self._buffer.raise_error()
-        if params or tags:
+        str_tags = validate_tags({k: str(v) for k, v in (tags or {}).items()})
+        if params:
             self.backend.log_batch(
-                run_id,
-                params={k: str(v) for k, v in (params or {}).items()} or None,
-                tags={k: str(v) for k, v in (tags or {}).items()} or None,
+                run_id, params={k: str(v) for k, v in params.items()}, tags=str_tags or None
             )
+        else:
+            for item in str_tags.items():
+                self._buffer.add(run_id, item)
         for m in metrics:
             self._buffer.add(run_id, m)
 
@@ -352,11 +365,8 @@ class Client:
 
     # -- internals -----------------------------------------------------------
 
-    def _file_settings(self) -> dict[str, Any]:
-        return uris.workspace_settings(uris.find_workspace())
-
-    def _write_metrics(self, run_id: str, metrics: Sequence[Metric]) -> None:
-        self.backend.log_batch(run_id, metrics=list(metrics))
+    def _write_buffered(self, run_id: str, metrics: Sequence[Metric], tags: dict[str, str]) -> None:
+        self.backend.log_batch(run_id, metrics=list(metrics), tags=tags or None)
 
     def _flush_quietly(self) -> None:
         # A read must not lose the caller's error: it stays kept for the next log call.
@@ -365,8 +375,15 @@ class Client:
     def _capture_env(self, run_id: str) -> None:
         captured = env.slow_capture()
         self.backend.log_batch(run_id, tags=captured.tags)
+        self._log_env_files(run_id, captured)
+
+    def _log_env_files(self, run_id: str, captured: env.Captured) -> None:
+        arts = []
         for path, data in captured.files.items():
-            artifacts.log_bytes(self.backend, run_id, data, path)
+            oid, size = self.backend.put_bytes(data)
+            arts.append(Artifact(path, oid, size))
+        if arts:
+            self.backend.log_artifacts(run_id, arts)
 
 
 def _number(key: str, value: Any) -> float:

@@ -181,8 +181,25 @@ def git_capture() -> Captured:
     return out
 
 
+_CACHE: dict[tuple[int, str], Captured] = {}
+
+
+def cached_capture() -> Captured | None:
+    """What ``slow_capture`` found earlier in this process and directory, if anything."""
+    return _CACHE.get(_cache_key())
+
+
+def _cache_key() -> tuple[int, str]:
+    try:
+        return os.getpid(), os.getcwd()
+    except OSError:  # cwd deleted
+        return os.getpid(), ""
+
+
 def slow_capture() -> Captured:
+    """Git state, machine facts and packages; cached for later runs of this process."""
     out = git_capture()
     out.tags.update(machine_tags())
     out.files["loom/requirements.txt"] = requirements_txt()
+    _CACHE[_cache_key()] = out
     return out
