@@ -147,13 +147,13 @@ class _Parser:
             name = ATTRIBUTES.get(prefix)
             if name is None:
                 raise self.error(
-                    f"{prefix!r} needs a prefix: metrics., params., tags. or attributes.", start
+                    f"{prefix!r} needs a prefix (metrics, params, tags or attributes)", start
                 )
             return "attribute", name, start
         kind = PREFIXES.get(prefix.lower())
         if kind is None:
             raise self.error(
-                f"unknown prefix {prefix!r}: use metrics., params., tags. or attributes.", start
+                f"unknown prefix {prefix!r} (use metrics, params, tags or attributes)", start
             )
         if not rest:
             if self.tok.kind not in ("BACKTICK", "DQUOTED"):
