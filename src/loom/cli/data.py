@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from loom.cli import output
 
@@ -109,7 +110,7 @@ def status(
     for r in rows:
         cache = "" if r.in_cache else " [yellow](not in cache)[/]"
         colour = "green" if r.state == "clean" else "red"
-        output.console.print(f"[{colour}]{r.state:9}[/] {r.path}{cache}", soft_wrap=True)
+        output.console.print(f"[{colour}]{r.state:9}[/] {escape(r.path)}{cache}", soft_wrap=True)
         for label, names in (("added", r.added), ("modified", r.modified), ("deleted", r.deleted)):
             for name in names:
                 output.console.print(f"    {label}: {r.path}/{name}", soft_wrap=True, markup=False)
@@ -211,7 +212,7 @@ def gc(
     verb = "Would remove" if dry_run else "Removed"
     output.console.print(f"{verb} {len(r.removed)} object(s), {r.bytes} bytes; kept {r.kept}.")
     for rel in r.unknown_trees:
-        output.console.print(f"[yellow]Warning:[/] folder listing of {rel} is not cached.")
+        output.console.print(f"[yellow]Warning:[/] folder listing of {escape(rel)} is not cached.")
 
 
 def fsck(jobs: int | None = JOBS, quiet: bool = QUIET, as_json: bool = JSON) -> None:
@@ -225,7 +226,8 @@ def fsck(jobs: int | None = JOBS, quiet: bool = QUIET, as_json: bool = JSON) -> 
     else:
         for p in r.problems:
             used = f" (used by {', '.join(p['used_by'])})" if p["used_by"] else ""
-            output.err_console.print(f"[red]Corrupt:[/] {p['message']}{used}", soft_wrap=True)
+            line = escape(p["message"] + used)
+            output.err_console.print(f"[red]Corrupt:[/] {line}", soft_wrap=True)
         if not quiet:
             output.console.print(f"Checked {r.checked} object(s): {len(r.problems)} problem(s).")
     if not r.ok:

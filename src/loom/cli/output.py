@@ -19,6 +19,8 @@ def print_json(data: Any) -> None:
 
 
 def print_error(message: str, hint: str | None) -> None:
-    err_console.print(f"[bold red]Error:[/] {message}", soft_wrap=True)
+    from rich.markup import escape  # messages hold paths and hints like loom[gs]: not markup
+
+    err_console.print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=True)
     if hint:
-        err_console.print(f"[yellow]Hint:[/] {hint}", soft_wrap=True)
+        err_console.print(f"[yellow]Hint:[/] {escape(hint)}", soft_wrap=True)
