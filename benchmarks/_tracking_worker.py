@@ -14,6 +14,7 @@ import random
 import statistics
 import sys
 import time
+import uuid
 
 FILTER = "metrics.m0 > 0.5 and params.p0 = '0.01'"
 ORDER = "metrics.m1 DESC"
@@ -58,6 +59,11 @@ class Tool:
 
     def metrics_of(self, run) -> dict:
         return run.metrics if self.name == "loom" else run.data.metrics
+
+    def matches(self, run) -> bool:
+        """Does a search result satisfy FILTER? (The search is checked, not trusted.)"""
+        params = run.params if self.name == "loom" else run.data.params
+        return params.get("p0") == "0.01" and self.metrics_of(run).get("m0", 0) > 0.5
 
     def run_id(self, active) -> str:
         return active.run_id if self.name == "loom" else active.info.run_id
@@ -141,6 +147,75 @@ def op_bulk_runs(t: Tool, a: dict) -> dict:
     return {"seconds": time.perf_counter() - start}
 
 
+def _run_rows(i: int, rng: random.Random, exp_id: int, ts: int) -> dict[str, list[dict]]:
+    """The rows one finished run has in Loom's tables: the run, 20 params, 3 tags, 5 metrics."""
+    run_id = uuid.uuid4().hex
+    params = {f"p{k}": str(rng.choice([1, 2, 4, 8]) * (k + 1)) for k in range(1, 20)}
+    params["p0"] = P0[i % 3]
+    metrics = [
+        {
+            "run_id": run_id,
+            "key": f"m{k}",
+            "value": rng.random(),
+            "is_nan": False,
+            "timestamp": ts + i,
+            "step": 0,
+        }
+        for k in range(5)
+    ]
+    return {
+        "runs": [
+            {
+                "run_id": run_id,
+                "experiment_id": exp_id,
+                "name": f"bulk-{i}",
+                "status": "FINISHED",
+                "start_time": ts + i,
+                "end_time": ts + i + 1,
+                "user": "bench",
+                "lifecycle_stage": "active",
+            }
+        ],
+        "params": [{"run_id": run_id, "key": k, "value": v} for k, v in params.items()],
+        "tags": [
+            {"run_id": run_id, "key": f"t{k}", "value": f"tag-{i % (k + 2)}"} for k in range(3)
+        ],
+        "metrics": metrics,
+        "latest_metrics": metrics,
+    }
+
+
+def op_bulk_insert(t: Tool, a: dict) -> dict:
+    """Loom only: many runs inserted in bulk into Loom's own tables (``loom.store.schema``).
+
+    Loom's migrations create the store (through the client) first; the rows are
+    exactly those a run logged through the client has, with one executemany
+    per table and chunk instead of several transactions a run.
+    """
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from loom.store.schema import Base
+
+    exp_id = int(t.experiment_id(a.get("experiment", "big")))
+    t.client.close()
+    rng = random.Random(a.get("seed", 5))
+    tables = Base.metadata.tables
+    engine = create_engine(a["uri"], poolclass=NullPool)
+    ts = int(time.time() * 1000) - a["n"] - 1000
+    start = time.perf_counter()
+    for first in range(0, a["n"], 10_000):
+        rows: dict[str, list[dict]] = {}
+        for i in range(first, min(a["n"], first + 10_000)):
+            for name, part in _run_rows(i, rng, exp_id, ts).items():
+                rows.setdefault(name, []).extend(part)
+        with engine.begin() as conn:
+            for name, part in rows.items():
+                conn.execute(tables[name].insert(), part)
+    engine.dispose()
+    return {"seconds": time.perf_counter() - start}
+
+
 def op_search(t: Tool, a: dict) -> dict:
     exp_id = t.experiment_id(a.get("experiment", "runs"))
     first = time.perf_counter()
@@ -152,7 +227,13 @@ def op_search(t: Tool, a: dict) -> dict:
         runs = t.search(exp_id)
         times.append(time.perf_counter() - start)
     m1 = [round(t.metrics_of(r)["m1"], 12) for r in runs]
-    return {"seconds": statistics.median(times), "first": first, "count": len(runs), "m1": m1}
+    return {
+        "seconds": statistics.median(times),
+        "first": first,
+        "count": len(runs),
+        "m1": m1,
+        "valid": all(t.matches(r) for r in runs) and m1 == sorted(m1, reverse=True),
+    }
 
 
 OPS = {
@@ -162,6 +243,7 @@ OPS = {
     "count_points": op_count_points,
     "create_runs": op_create_runs,
     "bulk_runs": op_bulk_runs,
+    "bulk_insert": op_bulk_insert,
     "search": op_search,
 }
 
