@@ -20,6 +20,7 @@ from pathlib import Path
 from loom._types import Oid
 
 StatKey = tuple[int, int, int]  # inode, mtime_ns, size
+_POINT_LOOKUPS = 64
 _RACY_NS = 20_000_000  # 20 ms, a few of ext4's coarse timestamp ticks
 _SCHEMA = """
 create table if not exists state (
@@ -43,6 +44,7 @@ class StateIndex:
         self._conn: sqlite3.Connection | None = None
         self._cache: dict[StatKey, Oid] | None = None
         self._pending: dict[StatKey, Oid] = {}
+        self._lookups = 0
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -69,7 +71,21 @@ class StateIndex:
         return self._cache
 
     def get(self, key: StatKey) -> Oid | None:
-        return self._pending.get(key) or self._load().get(key)
+        found = self._pending.get(key)
+        if found is not None:
+            return found
+        if self._cache is None and self._lookups < _POINT_LOOKUPS:
+            # A few lookups (single files) are cheaper one by one than loading the table.
+            self._lookups += 1
+            row = (
+                self._db()
+                .execute(
+                    "select hash from state where inode = ? and mtime_ns = ? and size = ?", key
+                )
+                .fetchone()
+            )
+            return row[0] if row else None
+        return self._load().get(key)
 
     def put(self, key: StatKey, oid: Oid, now_ns: int | None = None) -> None:
         now_ns = time.time_ns() if now_ns is None else now_ns
