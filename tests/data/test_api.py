@@ -77,6 +77,12 @@ def test_info_tracked_changed_and_untracked(history):
     assert set(history.odb.iter_oids()) == objects  # info stores nothing
 
 
+def test_info_of_tracked_path_not_checked_out_is_the_pointer(history):
+    want = loom.data.info("data/raw")
+    shutil.rmtree("data/raw")
+    assert loom.data.info("data/raw") == want
+
+
 def test_info_outside_any_workspace(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     f = write(tmp_path / "x.bin", b"hello")

@@ -95,10 +95,16 @@ def info(path: StrPath, *, jobs: int | None = None) -> DataVersion:
         state.save()
     finally:
         state.close()
-    if snap is None:
-        raise NotFoundError(f"{path} does not exist.", hint="Check the path.", path=str(path))
     shown = ws.rel(full) if ws else str(path)
-    tracked = ws is not None and (ws.root / (shown + ptrs.SUFFIX)).is_file()
+    pointer_file = ws.root / (shown + ptrs.SUFFIX) if ws else None
+    tracked = pointer_file is not None and pointer_file.is_file()
+    if snap is None and tracked:  # tracked but not checked out: the pointer says what it is
+        ptr = ptrs.load(ws.root, shown + ptrs.SUFFIX)  # type: ignore[union-attr]
+        return DataVersion(shown, ptr.hash, ptr.size, ptr.kind, ptr.files, True)
+    if snap is None:
+        raise NotFoundError(
+            f"{path} does not exist.", hint="Check the path, or `loom pull` it.", path=str(path)
+        )
     return DataVersion(shown, snap.oid, snap.size, snap.kind, snap.files, tracked)
 
 
