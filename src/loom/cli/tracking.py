@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from loom.cli import output
 
@@ -42,7 +42,11 @@ def _time(ms: int | None) -> str:
 
 
 def _duration(run) -> str:
-    return f"{(run.end_time - run.start_time) / 1000:.1f}s" if run.end_time else ""
+    return _duration_ms(run.start_time, run.end_time)
+
+
+def _duration_ms(start: int, end: int | None) -> str:
+    return f"{(end - start) / 1000:.1f}s" if end else ""
 
 
 def _jsonable(obj: Any) -> Any:
@@ -136,11 +140,13 @@ def runs_list(
         runs = [_jsonable(r) for r in page.items]
         return output.print_json({"runs": runs, "next_page_token": page.next_page_token})
     metric_keys = sorted({k for r in page.items for k in r.metrics})[:6]
-    table = Table("run id", "name", "status", "started", "duration", *metric_keys)
+    table = Table("run id", "name", "status", Column("started", no_wrap=True), "duration")
+    for k in metric_keys:
+        table.add_column(k, justify="right")
     for r in page.items:
         values = [_num(r.metrics.get(k)) for k in metric_keys]
-        row = [r.run_id[:12], r.name, str(r.status), _time(r.start_time), _duration(r), *values]
-        table.add_row(*row)
+        started = _time(r.start_time)[5:]  # the year is noise in a listing
+        table.add_row(r.run_id[:8], r.name, str(r.status), started, _duration(r), *values)
     output.console.print(table)
     if page.next_page_token:
         output.console.print(f"More runs: --page-token {page.next_page_token}")
@@ -208,8 +214,10 @@ def runs_compare(
     with _client(uri) as c:
         runs = [_run_details(c, r) for r in run_ids]
     rows: list[tuple[str, list[str]]] = []
-    for attr in ("name", "status", "start_time", "end_time"):
-        rows.append((attr, [str(r[attr]) for r in runs]))
+    rows.append(("name", [r["name"] for r in runs]))
+    rows.append(("status", [r["status"] for r in runs]))
+    rows.append(("started", [_time(r["start_time"]) for r in runs]))
+    rows.append(("duration", [_duration_ms(r["start_time"], r["end_time"]) for r in runs]))
     for section in ("params", "metrics", "tags"):
         for k in sorted({k for r in runs for k in r[section]}):
             rows.append((f"{section}.{k}", [_cell(r[section].get(k), section) for r in runs]))

@@ -206,7 +206,12 @@ def flush() -> None:
 @atexit.register
 def _end_runs_at_exit() -> None:
     # sys.last_value is set when the interpreter reports an uncaught exception.
-    status = RunStatus.FAILED if getattr(sys, "last_value", None) else RunStatus.FINISHED
+    last = getattr(sys, "last_value", None)
+    status = RunStatus.FINISHED
+    if isinstance(last, KeyboardInterrupt):
+        status = RunStatus.KILLED
+    elif last is not None:
+        status = RunStatus.FAILED
     while _runs:
         try:
             end_run(status)
