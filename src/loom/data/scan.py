@@ -8,6 +8,7 @@ building the manifest. Nothing is stored in the cache.
 
 from __future__ import annotations
 
+import marshal
 import os
 import stat
 import time
@@ -67,8 +68,9 @@ def scan(
 
 
 def _fingerprint(stats: dict[str, FileStat]) -> str:
-    rows = sorted(f"{r}\0{f.key}\0{f.exec:d}" for r, f in stats.items())
-    return hash_bytes("\n".join(rows).encode("utf-8", "surrogateescape"))
+    # marshal is C-fast and deterministic for one Python version; a listing in another
+    # order (or after a Python upgrade) only misses the memo and rebuilds the tree.
+    return hash_bytes(marshal.dumps([tuple(f) for f in stats.values()]))
 
 
 def _scan_dir(path: Path, state: StateIndex, jobs: int | None, progress: Progress) -> Snapshot:

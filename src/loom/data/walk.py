@@ -11,32 +11,41 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from loom.data.pointer import SUFFIX
-from loom.data.state import StatKey, stat_key
+from loom.data.state import StatKey
 from loom.errors import UsageError
 
 _SKIP_DIRS = {".git", ".loom"}
 
 
-@dataclass(frozen=True, slots=True)
-class FileStat:
+class FileStat(NamedTuple):
     rel: str  # relative to the walked folder, posix
     key: StatKey
     exec: bool
 
 
-def _check_name(path: str) -> None:
+_new_stat = tuple.__new__  # builds a FileStat without NamedTuple's Python-level __new__
+
+
+def check_names(stats: dict[str, FileStat]) -> None:
+    """Refuse names that are not UTF-8 (one encode of all names; the culprit is found after)."""
     try:
-        path.encode("utf-8")
+        "\0".join(stats).encode("utf-8")
+        return
     except UnicodeEncodeError:
-        raise UsageError(
-            f"File name {path!r} is not valid UTF-8, which pointer files and trees need.",
-            hint="Rename the file (e.g. with `convmv`) and run the command again.",
-            path=path,
-        ) from None
+        pass
+    for path in stats:
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError(
+                f"File name {path!r} is not valid UTF-8, which pointer files and trees need.",
+                hint="Rename the file (e.g. with `convmv`) and run the command again.",
+                path=path,
+            ) from None
 
 
 def stat_following(path: str) -> os.stat_result:
@@ -82,8 +91,11 @@ def walk_files(top: Path, stale: list[str] | None = None) -> dict[str, FileStat]
                 st = stat_following(entry.path) if entry.is_symlink() else entry.stat()
                 if not stat.S_ISREG(st.st_mode):
                     continue  # sockets, fifos and devices are not data
-                _check_name(rel)
-                out[rel] = FileStat(rel, stat_key(st), bool(st.st_mode & stat.S_IXUSR))
+                out[rel] = _new_stat(
+                    FileStat,
+                    (rel, (st.st_ino, st.st_mtime_ns, st.st_size), st.st_mode & 0o100 != 0),
+                )
+    check_names(out)
     return out
 
 
