@@ -217,3 +217,33 @@ def test_eight_processes_logging_to_one_sqlite_store(tmp_path: Path) -> None:
             run = c.get_run(out.strip())
             assert run.status == RunStatus.FINISHED and len(run.params) == 10
             assert len(c.get_metric_history(run.run_id, "x")) == 500
+
+
+def test_buffer_keeps_points_of_a_failed_write_and_retries_them() -> None:
+    from loom.errors import StoreError, ValidationError
+    from loom.store.entities import Metric
+    from loom.tracking.batching import MetricBuffer
+
+    stored: list[tuple[str, list[float], dict[str, str]]] = []
+    failures = [OSError("disk full"), ValidationError("bad key")]
+
+    def write(run_id, metrics, tags) -> None:
+        if failures:
+            raise failures.pop(0)
+        stored.append((run_id, [m.value for m in metrics], tags))
+
+    buf = MetricBuffer(write, interval=60)
+    buf.add("r1", Metric("x", 1.0, 0, 0))
+    buf.add("r1", ("stage", "a"))
+    buf.add("r1", ("stage", "b"))
+    with pytest.raises(StoreError, match="disk full") as err:
+        buf.flush()
+    assert "loom.flush()" in err.value.hint and buf.pending() == 2
+    buf.add("r2", Metric("y", 2.0, 0, 0))
+    with pytest.raises(ValidationError):  # a refused batch is dropped, not retried forever
+        buf.flush()
+    buf.flush()
+    assert stored == [("r2", [2.0], {})]
+    buf.add("r3", Metric("z", 3.0, 0, 0))
+    buf.close()
+    assert stored[-1] == ("r3", [3.0], {})

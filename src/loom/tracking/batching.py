@@ -39,6 +39,7 @@ class MetricBuffer:
         self._inflight = 0
         self._error: BaseException | None = None
         self._flush_lock = threading.Lock()
+        self._start_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = False
         self._thread: threading.Thread | None = None
@@ -89,9 +90,13 @@ class MetricBuffer:
         self.flush()
 
     def _start(self) -> None:
-        self._stop = False
-        self._thread = threading.Thread(target=self._loop, name="loom-flusher", daemon=True)
-        self._thread.start()
+        with self._start_lock:  # the sampler thread and the caller may both get here first
+            if self._thread is not None:
+                return
+            self._stop = False
+            thread = threading.Thread(target=self._loop, name="loom-flusher", daemon=True)
+            thread.start()
+            self._thread = thread
 
     def _loop(self) -> None:
         while not self._stop:
