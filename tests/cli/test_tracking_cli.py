@@ -74,6 +74,8 @@ def test_runs_list_filter_order(uri: str, capsys, tmp_path: Path) -> None:
     assert [r["run_id"] for r in json.loads(out)["runs"]] == [ids[0]]
     code, out, _ = cli(capsys, "runs", "list", "-e", "rag", "--order-by", "metrics.recall_at_10")
     assert code == 0 and out.index("exp-2") < out.index("exp-0") < out.index("exp-1")
+    every = json.loads(cli(capsys, "runs", "list", "--json")[1])["runs"]  # all experiments
+    assert sorted(r["run_id"] for r in every) == sorted(ids)
 
 
 def test_runs_show_compare_artifacts(uri: str, capsys, tmp_path: Path) -> None:

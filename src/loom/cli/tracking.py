@@ -114,7 +114,7 @@ def exp_restore(name: str, uri: str | None = URI) -> None:
 @runs_app.command("list")
 def runs_list(
     experiment: list[str] = typer.Option(
-        ..., "-e", "--experiment", help="Experiment name or id (repeatable)."
+        None, "-e", "--experiment", help="Experiment name or id (repeatable; default: all)."
     ),
     filter_string: str = typer.Option("", "--filter", "-f", help='e.g. "metrics.acc > 0.9".'),
     order_by: list[str] = typer.Option(None, "--order-by", help='e.g. "metrics.acc DESC".'),
@@ -127,7 +127,10 @@ def runs_list(
 ) -> None:
     """List runs of experiments, filtered and ordered like MLflow's search."""
     with _client(uri) as c:
-        ids = [c.experiment(e).experiment_id for e in experiment]
+        if experiment:
+            ids = [c.experiment(e).experiment_id for e in experiment]
+        else:
+            ids = [e.experiment_id for e in c.list_experiments()]
         page = c.search_runs(
             ids,
             filter_string,

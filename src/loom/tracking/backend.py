@@ -88,7 +88,11 @@ class LocalBackend:
     @property
     def odb(self) -> ObjectDB:
         if self._odb is None:
-            self._odb = ObjectDB(uris.artifact_root(self.uri))
+            root = uris.artifact_root(self.uri)
+            # In a workspace, share the data cache and its temp dir (same filesystem, so
+            # the atomic rename works, and `.loom/tmp` is already git-ignored).
+            in_ws = root.name == "cache" and root.parent.name == ".loom"
+            self._odb = ObjectDB(root, tmp_dir=root.parent / "tmp" if in_ws else None)
         return self._odb
 
     def put_files(self, files: Sequence[Path]) -> list[tuple[str, int]]:

@@ -1,0 +1,38 @@
+"""Tracking inside a Loom workspace: default store, shared cache, data versions of tracked paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+import loom
+from loom.cli.main import run as loom_cli
+from loom.tracking import fluent
+
+
+def test_run_in_a_workspace_uses_its_store_cache_and_pointer_hashes(git_repo: Path, capsys) -> None:
+    assert loom_cli(["init"]) == 0
+    data = git_repo / "data" / "train"
+    data.mkdir(parents=True)
+    (data / "a.csv").write_text("x\n1\n")
+    (data / "b.csv").write_text("x\n2\n")
+    assert loom_cli(["add", "data/train"]) == 0
+    pointer = yaml.safe_load((git_repo / "data" / "train.loom").read_text())
+    (git_repo / "report.txt").write_text("x\n1\n")  # same bytes as a.csv
+    capsys.readouterr()
+
+    assert loom.get_tracking_uri() == f"sqlite:///{git_repo / '.loom' / 'loom.db'}"
+    with loom.start_run() as run:
+        version = loom.log_input("data/train")
+        art = loom.log_artifact(git_repo / "report.txt")
+    assert (version.path, version.hash, version.kind) == (
+        "data/train",
+        pointer["hash"],
+        "directory",
+    )
+    cache = fluent.get_client().backend.odb
+    assert cache.root == git_repo / ".loom" / "cache"
+    assert cache.exists(art.hash)  # stored once: the data cache already held these bytes
+    (got,) = fluent.get_client().get_run(run.run_id).inputs
+    assert got.hash == pointer["hash"]
