@@ -85,8 +85,18 @@ class ObjectDB:
     def size(self, oid: Oid) -> int:
         self.packs.refresh()
         hit = self.packs.lookup(oid)
-        if hit is not None:
-            return hit[2]
+        return hit[2] if hit is not None else self._loose_size(oid)
+
+    def sizes(self, oids: Iterable[Oid]) -> dict[Oid, int]:
+        """Sizes of many objects with one index refresh; MissingObjectError if one is absent."""
+        self.packs.refresh()
+        out = {}
+        for oid in oids:
+            hit = self.packs.lookup(oid)
+            out[oid] = hit[2] if hit is not None else self._loose_size(oid)
+        return out
+
+    def _loose_size(self, oid: Oid) -> int:
         try:
             return os.stat(self.path(oid)).st_size
         except FileNotFoundError:
@@ -135,6 +145,18 @@ class ObjectDB:
         if hash_bytes(data) != oid:
             raise self._corrupt(oid, self.path(oid), hash_bytes(data))
         return data
+
+    def read_many(self, oids: Iterable[Oid]) -> Iterator[tuple[Oid, bytes]]:
+        """Verified ``(oid, bytes)`` pairs, packed ones read a run of neighbours at a time.
+
+        The order is the store's, not the caller's.
+        """
+        oids = list(oids)
+        self.packs.refresh()
+        yield from self.packs.read_many(oids)
+        for oid in oids:
+            if oid not in self.packs:
+                yield oid, self.read(oid)
 
     def verify(self, oid: Oid) -> None:
         """CorruptObjectError (naming the file) if the object's bytes don't hash to its name."""

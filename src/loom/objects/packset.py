@@ -11,7 +11,7 @@ import os
 import stat
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,14 +126,27 @@ class PackSet:
             pack, offset, size = hit
             data = os.pread(self._fd(pack), size, offset)
         if len(data) != size or hash_bytes(data) != oid:
-            raise CorruptObjectError(
-                f"Corrupt object {oid} in pack {pack.pack_path} at offset {offset}: "
-                "its bytes do not hash to its name.",
-                hint="Run `loom fsck` to list every bad object, then `loom pull` to refetch.",
-                oid=oid,
-                path=str(pack.pack_path),
-            )
+            raise corrupt_in_pack(oid, pack, offset)
         return data
+
+    def read_many(self, oids: Iterable[Oid]) -> Iterator[tuple[Oid, bytes]]:
+        """Verified ``(oid, bytes)`` of the packed ``oids``, one pread per run of neighbours."""
+        self.refresh()
+        by_pack: dict[str, list[tuple[int, int, Oid]]] = {}
+        for oid in oids:
+            if (hit := self._map.get(oid)) is not None:
+                by_pack.setdefault(hit[0].id, []).append((hit[1], hit[2], oid))
+        for pid, rows in by_pack.items():
+            pack = self.packs[pid]
+            fd = self._fd(pack)
+            for run in _runs(sorted(rows)):
+                start = run[0][0]
+                blob = os.pread(fd, run[-1][0] + run[-1][1] - start, start)
+                for offset, size, oid in run:
+                    data = blob[offset - start : offset - start + size]
+                    if len(data) != size or hash_bytes(data) != oid:
+                        raise corrupt_in_pack(oid, pack, offset)
+                    yield oid, data
 
     def _fd(self, pack: Pack) -> int:
         fd = self._fds.get(pack.id)
@@ -170,12 +183,16 @@ class PackSet:
                 os.close(fd)
             if not rows:
                 return None
-            idx, pid = encode_index(rows)
-            _install(tmp, self.dir / pack_name(pid))
-            _write_atomic(idx, self.dir / idx_name(pid), tmp_dir)
-            _fsync_dir(self.dir)
+            return self._commit(tmp, rows, tmp_dir)
         finally:
             tmp.unlink(missing_ok=True)
+
+    def _commit(self, tmp: Path, rows: list[tuple[Oid, int, int]], tmp_dir: Path) -> Pack:
+        """Rename the written pack into place, then write its index: now it is visible."""
+        idx, pid = encode_index(rows)
+        _install(tmp, self.dir / pack_name(pid))
+        _write_atomic(idx, self.dir / idx_name(pid), tmp_dir)
+        _fsync_dir(self.dir)
         pack = Pack(pid, self.dir / pack_name(pid), self.dir / idx_name(pid))
         pack.entries = [PackEntry(o, off, n) for o, off, n in sorted(rows)]
         with self._lock:
@@ -183,6 +200,32 @@ class PackSet:
             self.bad.pop(pid, None)
             self._map.update((e.oid, (pack, e.offset, e.size)) for e in pack.entries)
         return pack
+
+    def write_blob(self, blob: bytes, rows: list[tuple[Oid, int, int]], tmp_dir: Path) -> Pack:
+        """Store already-verified objects that lie back to back in ``blob`` as one pack.
+
+        ``rows`` are ``(oid, offset in blob, size)``. Pull uses this to keep a
+        fetched pack as it came, without splitting it into objects and back.
+        """
+        base = len(PACK_MAGIC)
+        return self.write_raw(
+            [PACK_MAGIC, blob], [(o, off + base, n) for o, off, n in rows], tmp_dir
+        )
+
+    def write_raw(self, parts: list[bytes], rows: list[tuple[Oid, int, int]], tmp_dir) -> Pack:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        tmp = tmp_dir / f"pack-{uuid.uuid4().hex}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                _writev_all(fd, list(parts))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            return self._commit(tmp, rows, tmp_dir)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def drop(self, pack: Pack) -> None:
         """Delete a pack: index first (the pack turns invisible), then its data."""
@@ -195,6 +238,28 @@ class PackSet:
             except FileNotFoundError:
                 pass
         self.refresh(force=True)
+
+
+def corrupt_in_pack(oid: Oid, pack: Pack, offset: int) -> CorruptObjectError:
+    return CorruptObjectError(
+        f"Corrupt object {oid} in pack {pack.pack_path} at offset {offset}: "
+        "its bytes do not hash to its name.",
+        hint="Run `loom fsck` to list every bad object, then `loom pull` to refetch.",
+        oid=oid,
+        path=str(pack.pack_path),
+    )
+
+
+def _runs(rows: list[tuple[int, int, Oid]], gap: int = 64 * 1024, cap: int = 8 << 20):
+    """Group offset-sorted rows whose bytes nearly touch, up to ``cap`` bytes per read."""
+    run: list[tuple[int, int, Oid]] = []
+    for row in rows:
+        if run and (row[0] - (run[-1][0] + run[-1][1]) > gap or row[0] + row[1] - run[0][0] > cap):
+            yield run
+            run = []
+        run.append(row)
+    if run:
+        yield run
 
 
 def _write_objects(fd: int, objects: Iterable[tuple[Oid, bytes]], rows: list) -> None:

@@ -20,6 +20,7 @@ from loom.objects.transfer import OnDone, TransferResult, is_small
 
 _GAP = 256 * 1024
 _RANGE_MAX = 16 * 1024 * 1024
+_DENSE = 0.9  # keep a fetched run whole when at most 10% of it is bytes we didn't ask for
 
 Entry = tuple[Oid, int, int]  # oid, offset, size
 
@@ -29,6 +30,8 @@ class Fetched:
     """What one worker brought back: verified bytes, objects it installed itself, problems."""
 
     good: list[tuple[Oid, bytes]] = field(default_factory=list)
+    blob: bytes = b""  # a dense, fully verified run of a remote pack, kept as one local pack
+    rows: list[Entry] = field(default_factory=list)  # (oid, offset in blob, size)
     installed: int = 0
     bad: list[CorruptObjectError] = field(default_factory=list)
     gone: set[Oid] = field(default_factory=set)
@@ -65,6 +68,8 @@ def run_pull(
         futs += [pool.submit(_fetch_loose, odb, remote, oid) for oid in loose]
         for fut in as_completed(futs):
             got: Fetched = fut.result()
+            if got.rows:
+                odb.packs.write_blob(got.blob, got.rows, odb.tmp)
             corrupt.extend(got.bad)
             absent.update(got.gone)
             for oid, data in got.good:
@@ -76,10 +81,11 @@ def run_pull(
             if buffered >= PACK_MAX:
                 odb.write_pack(buffer)
                 buffer, buffered = [], 0
-            result.transferred += len(got.good) + got.installed
+            n = len(got.good) + len(got.rows) + got.installed
+            result.transferred += n
             result.bytes += got.nbytes
             if on_done:
-                on_done(len(got.good) + got.installed + len(got.bad) + len(got.gone))
+                on_done(n + len(got.bad) + len(got.gone))
         if buffer:
             odb.write_pack(buffer)
     return corrupt, absent
@@ -106,12 +112,20 @@ def _fetch_range(remote: Remote, pack_id: str, entries: list[Entry]) -> Fetched:
     except FileNotFoundError:
         return Fetched(gone={e[0] for e in entries})
     got = Fetched(nbytes=len(blob))
+    view = memoryview(blob)
     for oid, offset, size in entries:
-        data = blob[offset - start : offset - start + size]
+        data = view[offset - start : offset - start + size]
         if len(data) == size and hash_bytes(data) == oid:
-            got.good.append((oid, data))
+            got.good.append((oid, data))  # type: ignore[arg-type]
         else:
             got.bad.append(_corrupt(remote, oid, f"{remote.display(path)} at offset {offset}"))
+    wanted = sum(e[2] for e in entries)
+    if not got.bad and wanted >= _DENSE * len(blob):
+        # keep the run as it came: one write, no per-object copies
+        got.blob, got.good = blob, []
+        got.rows = [(oid, offset - start, size) for oid, offset, size in entries]
+    else:
+        got.good = [(oid, bytes(data)) for oid, data in got.good]
     return got
 
 
