@@ -220,7 +220,7 @@ def one_round(tool: Tool, rep: int, args, rows, env, moto: Moto | None, big: Pat
     shutil.rmtree(tool.cache(repo), ignore_errors=True)
     record("pull_local", restored(repo, expect, timed("pull_local", tool.pull("local"))))
 
-    if moto is not None and "push_s3" in rows:
+    if moto is not None and "push_s3" in rows and rep < args.s3_reps:
         moto.reset()
         url = f"s3://{BUCKET}/{tool.name}-r{rep}"
         for cmd in tool.remote_setup("s3", url, moto.url):
@@ -244,6 +244,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--files", type=int, help="small files (default 20,000)")
     p.add_argument("--big-mib", type=int, help="large file size in MiB (default 2048)")
     p.add_argument("--no-s3", action="store_true", help="skip the S3 (moto) remote")
+    p.add_argument("--s3-reps", type=int, help="repetitions with the S3 remote (default: all)")
     p.add_argument("--only", choices=["loom", "dvc"], help="run one tool only")
     p.add_argument("--timeout", type=float, default=600, help="seconds per operation")
     p.add_argument("--doc", action=argparse.BooleanOptionalAction, help="write docs/benchmarks.md")
@@ -251,6 +252,7 @@ def parse_args() -> argparse.Namespace:
     args.reps = args.reps or (1 if args.quick else 3)
     args.files = args.files or (2_000 if args.quick else 20_000)
     args.big_mib = args.big_mib or (256 if args.quick else 2048)
+    args.s3_reps = args.reps if args.s3_reps is None else args.s3_reps
     if args.doc is None:
         args.doc = not args.quick and args.only is None
     return args
@@ -301,7 +303,8 @@ def main() -> int:
                 c.machine_info(versions),
                 f"- load average before the run: {', '.join(f'{x:.2f}' for x in load_before)}",
                 f"- workload: {args.files:,} files of 1–8 KiB in nested folders, one "
-                f"{args.big_mib:,} MiB file; median of {args.reps} interleaved repetitions",
+                f"{args.big_mib:,} MiB file; median of {args.reps} interleaved repetitions"
+                + (f" ({args.s3_reps} with S3)" if 0 < args.s3_reps < args.reps else ""),
                 "",
                 c.table(row_list, "DVC"),
             ]
