@@ -247,3 +247,32 @@ def test_buffer_keeps_points_of_a_failed_write_and_retries_them() -> None:
     buf.add("r3", Metric("z", 3.0, 0, 0))
     buf.close()
     assert stored[-1] == ("r3", [3.0], {})
+
+
+def test_forked_child_logs_to_the_run_and_leaves_it_running(store_uri: str, tmp_path) -> None:
+    script = _script(
+        tmp_path,
+        """
+        import os, sys, loom
+        from loom.tracking import fluent
+        run = loom.start_run()
+        loom.log_metric("parent", 1.0)  # unflushed at fork: the child must not write it again
+        pid = os.fork()
+        if pid == 0:
+            loom.log_metric("child", 2.0)
+            sys.exit(0)  # atexit flushes the child's point, and must not end the run
+        os.waitpid(pid, 0)
+        print(run.run_id, fluent.get_client().get_run(run.run_id).status, flush=True)
+        loom.end_run()
+        """,
+    )
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=_env(store_uri)
+    )
+    assert out.returncode == 0, out.stderr
+    run_id, status_after_child = out.stdout.split()
+    assert status_after_child == "RUNNING"
+    with Client(store_uri) as c:
+        run = c.get_run(run_id)
+        assert run.status == RunStatus.FINISHED and run.metrics == {"parent": 1.0, "child": 2.0}
+        assert len(c.get_metric_history(run_id, "parent")) == 1

@@ -12,7 +12,9 @@ the points of the failed batch are kept too, so nothing is silently lost.
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
 
@@ -29,6 +31,25 @@ Writer = Callable[[str, Sequence[Metric], dict[str, str]], None]
 MAX_BATCH = 5000
 
 
+_BUFFERS: weakref.WeakSet[MetricBuffer] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    # A forked child (a DataLoader worker, multiprocessing) has no flusher thread and
+    # may inherit a held lock: give it fresh ones; its own first log starts a thread.
+    for buf in list(_BUFFERS):
+        buf._pending, buf._retry, buf._inflight = deque(), [], 0  # the parent writes those
+        buf._error = None
+        buf._thread = None
+        buf._flush_lock = threading.Lock()
+        buf._start_lock = threading.Lock()
+        buf._wake = threading.Event()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class MetricBuffer:
     def __init__(self, write: Writer, *, interval: float = 0.5, max_pending: int = 10_000) -> None:
         self._write = write
@@ -43,6 +64,7 @@ class MetricBuffer:
         self._wake = threading.Event()
         self._stop = False
         self._thread: threading.Thread | None = None
+        _BUFFERS.add(self)
 
     def add(self, run_id: str, item: Item) -> None:
         """Buffer a Metric or a (key, value) tag for ``run_id``."""

@@ -18,6 +18,7 @@ writes.
 from __future__ import annotations
 
 import atexit
+import os
 import sys
 import threading
 import time
@@ -395,6 +396,18 @@ def _number(key: str, value: Any) -> float:
             hint="Log numbers (int or float; NaN and inf are kept); log text as a tag or param.",
             key=key,
         ) from None
+
+
+def _after_fork_in_child() -> None:
+    # Database connections must not be shared with the parent: open fresh ones.
+    for client in list(_CLIENTS):
+        client._backend = None
+        client._lock = threading.Lock()
+        client._extras = {}
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @atexit.register

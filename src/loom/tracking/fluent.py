@@ -14,6 +14,7 @@ active at interpreter exit are ended too, after a last flush.
 from __future__ import annotations
 
 import atexit
+import os
 import sys
 import threading
 from collections.abc import Mapping
@@ -40,6 +41,7 @@ class ActiveRun:
     def __init__(self, run: Run) -> None:
         self.info = run
         self.run_id = run.run_id
+        self.pid = os.getpid()  # a forked child must not end its parent's run at exit
 
     def __repr__(self) -> str:
         return f"ActiveRun(run_id={self.run_id!r}, name={self.info.name!r})"
@@ -212,7 +214,7 @@ def _end_runs_at_exit() -> None:
         status = RunStatus.KILLED
     elif last is not None:
         status = RunStatus.FAILED
-    while _runs:
+    while _runs and _runs[-1].pid == os.getpid():
         try:
             end_run(status)
         except LoomError as exc:
