@@ -169,3 +169,11 @@ def test_log_input_records_the_data_version(client, git_repo: Path) -> None:
     assert client.log_input(run.run_id, "data/train").hash != version.hash
     with pytest.raises(NotFoundError):
         client.log_input(run.run_id, "data/missing")
+
+
+def test_buffered_tag_never_overwrites_a_later_synchronous_one(client) -> None:
+    run = client.create_run(client.create_experiment("e").experiment_id)
+    client.set_tag(run.run_id, "stage", "old")  # buffered
+    client.log_batch(run.run_id, params={"lr": 1}, tags={"stage": "new"})  # written now
+    client.flush()
+    assert client.get_run(run.run_id).tags["stage"] == "new"

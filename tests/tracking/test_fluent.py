@@ -91,9 +91,14 @@ def test_logging_without_a_run_starts_one_in_default(uri: str) -> None:
 def test_resume_a_run_by_id(uri: str) -> None:
     with loom.start_run() as first:
         loom.log_param("a", 1)
+    c = fluent.get_client()
+    c.set_tag(first.run_id, "loom.pid", "999999999")  # as if a dead process had owned it
     with loom.start_run(run_id=first.run_id):
         loom.log_param("b", 2)
-    assert fluent.get_client().get_run(first.run_id).params == {"a": "1", "b": "2"}
+        assert _status(first.run_id) == RunStatus.RUNNING
+        assert c.mark_stale() == []  # this process owns it now
+    got = c.get_run(first.run_id)
+    assert got.params == {"a": "1", "b": "2"} and got.status == RunStatus.FINISHED
 
 
 def test_end_run_raises_a_flush_error(uri: str) -> None:

@@ -177,6 +177,13 @@ class Client:
             extras.sample(lambda k, v, s: self.log_metric(run.run_id, k, v, step=s), interval)
         return run
 
+    def resume_run(self, run_id: str) -> Run:
+        """Mark an existing run RUNNING again, owned by this process (for ``mark_stale``)."""
+        self._flush_quietly()
+        self.backend.log_batch(run_id, tags=env.process_tags())
+        self.backend.update_run(run_id, status=RunStatus.RUNNING, end_time=None)
+        return self.backend.get_run(run_id)
+
     def get_run(self, run_id: str) -> Run:
         self._flush_quietly()
         return self.backend.get_run(run_id)
@@ -314,6 +321,8 @@ class Client:
         self._buffer.raise_error()
         str_tags = validate_tags({k: str(v) for k, v in (tags or {}).items()})
         if params:
+            if str_tags:
+                self._flush_quietly()  # an older buffered value of a tag must not land later
             self.backend.log_batch(
                 run_id, params={k: str(v) for k, v in params.items()}, tags=str_tags or None
             )

@@ -120,8 +120,7 @@ def start_run(
                 hint="Call loom.end_run() first, or pass nested=True for a child run.",
             )
         if run_id is not None:
-            run = client.get_run(run_id)
-            client.backend.update_run(run.run_id, status=RunStatus.RUNNING)
+            run = client.resume_run(run_id)
         else:
             exp_id = (
                 experiment_id or _experiment_id or set_experiment(DEFAULT_EXPERIMENT).experiment_id
