@@ -165,3 +165,15 @@ def test_verify_names_the_corrupt_file(odb, tmp_path):
     with pytest.raises(CorruptObjectError):  # never silently checked out
         odb.write_to(oid, tmp_path / "out", "copy")
     assert not (tmp_path / "out").exists()
+
+
+def test_sizes_and_read_many_batch_loose_and_packed(odb, tmp_path):
+    items = make_files(tmp_path / "src", 30)
+    odb.add_files(items)
+    loose = odb.add_bytes(b"L" * 10)
+    oids = [o for _, o, _ in items] + [loose]
+    assert odb.sizes(oids) == {**{o: s for _, o, s in items}, loose: 10}
+    got = dict(odb.read_many(oids))
+    assert got == {**{o: p.read_bytes() for p, o, _ in items}, loose: b"L" * 10}
+    with pytest.raises(MissingObjectError):
+        odb.sizes(["00" * 32])

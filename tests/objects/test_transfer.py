@@ -162,3 +162,37 @@ def test_a_pack_without_its_index_is_invisible(tmp_path, filled):
     fresh = ObjectDB(tmp_path / "fresh")
     pull(fresh, remote, oids[:50])
     assert all(fresh.read(o) == content[o] for o in oids[:50])
+
+
+def test_push_of_a_whole_corrupt_local_pack_is_refused(tmp_path, filled):
+    from tests.objects.helpers import flip_byte
+
+    odb, oids, content = filled
+    pack = next(iter(odb.packs.packs.values()))
+    victim = pack.entries[3]
+    flip_byte(pack.pack_path, victim.offset)
+    remote = open_remote(str(tmp_path / "remote"))
+    small = [o for o in oids if len(content[o]) < PACK_THRESHOLD]
+    with pytest.raises(CorruptObjectError, match=str(pack.pack_path)):
+        push(ObjectDB(odb.root), remote, small)
+    assert not list((tmp_path / "remote").rglob("*.idx"))  # nothing of it became visible
+
+
+def test_a_damaged_cached_remote_index_is_fetched_again(tmp_path, filled):
+    from loom.objects.transfer import index_cache
+
+    odb, oids, _ = filled
+    remote = open_remote(str(tmp_path / "remote"))
+    push(odb, remote, oids)
+    cached = list(index_cache(odb, remote).glob("*.idx"))
+    assert cached
+    for p in cached:
+        p.write_bytes(b"garbage")
+    assert push(odb, remote, oids).skipped == len(oids)
+    assert all(decode_ok(p) for p in index_cache(odb, remote).glob("*.idx"))
+
+
+def decode_ok(path) -> bool:
+    from loom.objects.pack import decode_index
+
+    return bool(decode_index(path.read_bytes(), str(path)))

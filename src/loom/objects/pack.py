@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import blake3
 
@@ -37,8 +37,9 @@ _SUM = 32
 PACKS_DIR = "packs"
 
 
-@dataclass(frozen=True)
-class PackEntry:
+class PackEntry(NamedTuple):
+    """One object of a pack (a tuple: 20k of them decode in a few ms)."""
+
     oid: Oid
     offset: int
     size: int

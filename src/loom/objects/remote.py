@@ -174,11 +174,11 @@ class Remote:
     def _read_indexes(self, ids: list[str], cache_dir: Path | None, bad: list):
         fetch = []
         for pid in ids:
-            cached = cache_dir / idx_name(pid) if cache_dir else None
-            if cached and cached.exists():
-                yield pid, decode_index(cached.read_bytes(), str(cached))
-            else:
+            entries = _cached_index(cache_dir / idx_name(pid)) if cache_dir else None
+            if entries is None:
                 fetch.append(pid)
+            else:
+                yield pid, entries
         if not fetch:
             return
         with self.errors("read pack indexes"):
@@ -277,12 +277,18 @@ class Remote:
         dest.parent.mkdir(parents=True, exist_ok=True)
         return dest.with_name(f"{dest.name}.{uuid.uuid4().hex[:12]}.tmp")
 
-    def read_entries(self, pack_id: str) -> list[PackEntry]:
-        index, _ = self.load_index()
-        return sorted(
-            (PackEntry(o, off, n) for o, (p, off, n) in index.items() if p == pack_id),
-            key=lambda e: e.offset,
-        )
+
+def _cached_index(path: Path) -> list[PackEntry] | None:
+    """A cached index, or None if absent or damaged (then it is fetched again)."""
+    try:
+        data = path.read_bytes()
+        entries = decode_index(data, str(path))
+    except FileNotFoundError:
+        return None
+    except CorruptObjectError:
+        path.unlink(missing_ok=True)
+        return None
+    return entries if index_pack_id(data) == path.name[5:-4] else None
 
 
 def _save(directory: Path, name: str, data: bytes) -> None:
