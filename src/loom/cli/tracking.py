@@ -14,7 +14,9 @@ from loom.cli import output
 exp_app = typer.Typer(
     help="Experiments: list, create, rename, delete, restore.", no_args_is_help=True
 )
-runs_app = typer.Typer(help="Runs: list, show, compare, artifacts, delete.", no_args_is_help=True)
+runs_app = typer.Typer(
+    help="Runs: list, show, compare, artifacts, delete, restore, mark-stale.", no_args_is_help=True
+)
 
 URI = typer.Option(
     None, "--tracking-uri", envvar="LOOM_TRACKING_URI", help="Store URI (default: resolved)."
