@@ -21,18 +21,17 @@ from pathlib import Path
 
 from loom._types import StrPath
 from loom.data.lock import workspace_lock
+from loom.data.place import place, set_exec
 from loom.data.pointer import Pointer
 from loom.data.progress import NO_PROGRESS, Progress
 from loom.data.scan import scan
 from loom.data.select import select_pointers
-from loom.data.state import StateIndex, stat_key
+from loom.data.state import StateIndex
 from loom.data.trees import load_tree
-from loom.data.walk import TMP_SUFFIX
 from loom.data.workspace import Workspace
 from loom.errors import (
     ConflictError,
     CorruptObjectError,
-    LinkError,
     LoomError,
     MissingObjectError,
 )
@@ -138,19 +137,19 @@ def _apply(ws, plan: _Plan, state, result: CheckoutResult, jobs, progress) -> No
         _prune_empty(path.parent, top)
         result.removed += 1
     for path, exec_ in plan.chmod:
-        _set_exec(path, exec_)
+        set_exec(path, exec_)
         result.written += 1
     if not plan.write:
         return
     modes = [m.strip() for m in str(ws.setting("cache.type")).split(",") if m.strip()]
     advance = progress.task("Checking out", len(plan.write))
     errors: list[tuple[str, LoomError]] = []
+    made: set[str] = set()
 
     def one(item: tuple[Path, TreeEntry]) -> None:
         path, entry = item
         try:
-            _materialize(ws, entry, path, modes)
-            state.put(stat_key(os.stat(path)), entry.hash)
+            state.put(place(ws.odb, entry, path, modes, made), entry.hash)
             result.written += 1
         except (CorruptObjectError, MissingObjectError) as exc:
             errors.append((_show(ws, path), exc))
@@ -165,32 +164,6 @@ def _apply(ws, plan: _Plan, state, result: CheckoutResult, jobs, progress) -> No
 
 def _show(ws: Workspace, path: Path) -> str:
     return path.relative_to(ws.root).as_posix()
-
-
-def _materialize(ws: Workspace, entry: TreeEntry, dest: Path, modes: list[str]) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{id(entry)}{TMP_SUFFIX}")
-    for mode in modes:
-        try:
-            ws.odb.write_to(entry.hash, tmp, mode)
-        except LinkError:
-            continue
-        try:
-            if mode in ("reflink", "copy"):
-                _set_exec(tmp, entry.exec)
-            os.replace(tmp, dest)
-        finally:
-            if os.path.lexists(tmp):
-                tmp.unlink()
-        return
-    raise LinkError(f"None of the link modes {modes} work for {dest}.", path=str(dest))
-
-
-def _set_exec(path: Path, exec_: bool) -> None:
-    mode = os.stat(path).st_mode & 0o777
-    new = mode | 0o111 & (mode >> 2 | 0o100) if exec_ else mode & ~0o111
-    if new != mode:
-        os.chmod(path, new)
 
 
 def _prune_empty(folder: Path, root: Path) -> None:

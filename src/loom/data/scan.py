@@ -16,7 +16,7 @@ from pathlib import Path
 
 from loom._types import Oid
 from loom.data.progress import NO_PROGRESS, Progress
-from loom.data.state import _RACY_NS, StateIndex, StatKey, stat_key
+from loom.data.state import RACY_NS, StateIndex, StatKey, stat_key
 from loom.data.walk import FileStat, stat_following, walk_files
 from loom.objects.hashing import hash_bytes, hash_file, hash_files
 from loom.objects.tree import Tree, TreeEntry
@@ -84,7 +84,7 @@ def _scan_dir(path: Path, state: StateIndex, jobs: int | None, progress: Progres
         return Snapshot("dir", known, size, stats=stats, build=build, stale=stale)
     tree = build()
     newest = max((f.key[1] for f in stats.values()), default=0)
-    if time.time_ns() - newest >= _RACY_NS:
+    if time.time_ns() - newest >= RACY_NS:
         state.put_dir(fingerprint, tree.oid)
     return Snapshot("dir", tree.oid, size, stats=stats, tree=tree, stale=stale)
 

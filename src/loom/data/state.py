@@ -5,8 +5,9 @@ change, so an unchanged file is hashed once. The key holds no path, so a
 renamed or hard-linked file is known too.
 
 A file modified twice within one mtime tick could keep its stat while its
-bytes change; an entry is therefore not recorded while its mtime is younger
-than ``_RACY_NS`` (git calls such entries "racily clean").
+bytes change; an entry is therefore not saved while its mtime is younger
+than ``RACY_NS`` when the index is written (git calls such entries "racily
+clean"); the next command hashes those few files again.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from loom._types import Oid
 
 StatKey = tuple[int, int, int]  # inode, mtime_ns, size
 _POINT_LOOKUPS = 64
-_RACY_NS = 20_000_000  # 20 ms, a few of ext4's coarse timestamp ticks
+RACY_NS = 20_000_000  # 20 ms, a few of ext4's coarse timestamp ticks
 _SCHEMA = """
 create table if not exists state (
     inode integer not null, mtime_ns integer not null, size integer not null,
@@ -87,31 +88,33 @@ class StateIndex:
             return row[0] if row else None
         return self._load().get(key)
 
-    def put(self, key: StatKey, oid: Oid, now_ns: int | None = None) -> None:
-        now_ns = time.time_ns() if now_ns is None else now_ns
-        if now_ns - key[1] >= _RACY_NS:
-            self._pending[key] = oid
+    def put(self, key: StatKey, oid: Oid) -> None:
+        self._pending[key] = oid
 
     def put_many(self, items: Iterable[tuple[StatKey, Oid]]) -> None:
-        now_ns = time.time_ns()
-        for key, oid in items:
-            self.put(key, oid, now_ns)
+        self._pending.update(items)
 
     def save(self) -> None:
-        if not self._pending:
+        """Write new entries, except racily clean ones (mtime too close to now), as git does
+        with entries whose mtime is not older than the index file."""
+        now_ns = time.time_ns()
+        rows = [(*k, v) for k, v in self._pending.items() if now_ns - k[1] >= RACY_NS]
+        if not rows:
+            self._pending.clear()
             return
         db = self._db()
         db.execute("begin immediate")
         try:
             db.executemany(
                 "insert or replace into state values (?, ?, ?, ?)",
-                [(*k, v) for k, v in self._pending.items()],
+                rows,
             )
             db.execute("commit")
         except BaseException:
             db.execute("rollback")
             raise
-        self._load().update(self._pending)
+        if self._cache is not None:
+            self._cache.update({(i, m, z): h for i, m, z, h in rows})
         self._pending.clear()
 
     # A folder's tree hash by the fingerprint of its listing (names + stat keys), so an
