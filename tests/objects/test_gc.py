@@ -78,3 +78,20 @@ def test_gc_sweeps_old_temp_files_and_index_less_packs(tmp_path):
     collect(odb, set(), grace_seconds=HOUR)
     assert not orphan.exists() and not stale_tmp.exists()
     assert fresh_tmp.exists()
+
+
+def test_re_adding_stored_objects_renews_their_grace_period(tmp_path):
+    """A concurrent add that references old objects keeps gc away from them."""
+    odb = ObjectDB(tmp_path / "cache")
+    items = make_files(tmp_path / "src", 10)
+    odb.add_files(items)
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(100_000))
+    big_oid = odb.add_file(big)
+    _age_everything(odb)
+    odb.add_files([*items, (big, big_oid, 100_000)])  # nothing new, but referenced again
+    assert collect(odb, set(), grace_seconds=HOUR).removed == []
+    _age_everything(odb)
+    odb.touch([big_oid])
+    removed = collect(odb, set(), grace_seconds=HOUR).removed
+    assert sorted(removed) == sorted(o for _, o, _ in items)

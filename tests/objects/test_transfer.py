@@ -196,3 +196,16 @@ def decode_ok(path) -> bool:
     from loom.objects.pack import decode_index
 
     return bool(decode_index(path.read_bytes(), str(path)))
+
+
+def test_corrupt_index_on_remote_is_named_by_pull(tmp_path, remote, filled):
+    odb, oids, content = filled
+    small = [o for o in oids if len(content[o]) < PACK_THRESHOLD]
+    push(odb, remote, small)
+    idx = next(p for p in _remote_files(remote) if p.endswith(".idx"))
+    _flip_remote(remote, idx, 30)
+    fresh = ObjectDB(tmp_path / "fresh")
+    with pytest.raises(CorruptObjectError) as exc:
+        pull(fresh, remote, small)
+    assert remote.display(idx) in exc.value.message
+    assert fresh.fsck() == []

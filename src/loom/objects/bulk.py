@@ -29,6 +29,7 @@ def add_files(
     for path, oid, size in items:
         first.setdefault(oid, (path, size))
     todo = odb.missing(first)
+    odb.touch(o for o in first if o not in todo)  # re-referenced: protect from a concurrent gc
     if on_done and (have := sum(n for oid, n in counts.items() if oid not in todo)):
         on_done(have)
     small = [(first[o][0], o) for o in todo if first[o][1] < PACK_THRESHOLD]

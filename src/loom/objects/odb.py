@@ -235,6 +235,24 @@ class ObjectDB:
             tmp.unlink(missing_ok=True)
         return oid
 
+    def touch(self, oids: Iterable[Oid]) -> None:
+        """Mark stored objects as just used, so gc's grace period covers them again.
+
+        Call it for objects a new pointer references but that were already
+        stored: a concurrent gc then keeps them. Loose objects get a new mtime;
+        for packed ones, their pack's index does (gc judges a pack by it).
+        """
+        self.packs.refresh()
+        idx_paths = set()
+        for oid in oids:
+            hit = self.packs.lookup(oid)
+            if hit is not None:
+                idx_paths.add(hit[0].idx_path)
+            else:
+                _utime(self.path(oid))
+        for p in idx_paths:
+            _utime(p)
+
     def add_files(
         self,
         items: Sequence[tuple[StrPath, Oid, int]],
@@ -331,6 +349,13 @@ class ObjectDB:
             oid=oid,
             path=str(path),
         )
+
+
+def _utime(path: Path) -> None:
+    try:
+        os.utime(path)
+    except (FileNotFoundError, PermissionError):
+        pass  # gone, or a shared cache owned by someone else: nothing to protect here
 
 
 def _changed(src: StrPath) -> CorruptObjectError:

@@ -138,7 +138,13 @@ class PackSet:
                 by_pack.setdefault(hit[0].id, []).append((hit[1], hit[2], oid))
         for pid, rows in by_pack.items():
             pack = self.packs[pid]
-            fd = self._fd(pack)
+            try:
+                fd = self._fd(pack)
+            except FileNotFoundError:  # repacked by a concurrent gc: one by one, looked up anew
+                for _, _, oid in rows:
+                    if (data := self.read(oid)) is not None:
+                        yield oid, data
+                continue
             for run in _runs(sorted(rows)):
                 start = run[0][0]
                 blob = os.pread(fd, run[-1][0] + run[-1][1] - start, start)

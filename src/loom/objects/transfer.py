@@ -124,10 +124,19 @@ def _raise_pull_errors(remote, result, corrupt, absent, bad_indexes) -> None:
             errors=corrupt,
             result=result,
         )
+    if absent and bad_indexes:
+        raise CorruptObjectError(
+            f"{len(absent)} object(s) could not be pulled from {remote.url}, and "
+            f"{len(bad_indexes)} pack index(es) there are corrupt: "
+            + "; ".join(e.message for e in bad_indexes[:3]),
+            hint="Push the objects again from a workspace whose `loom fsck` is clean.",
+            path=bad_indexes[0].fields.get("path"),
+            oids=sorted(absent),
+            result=result,
+        )
     if absent:
-        extra = f" ({len(bad_indexes)} corrupt pack index(es) skipped)" if bad_indexes else ""
         raise MissingObjectError(
-            f"{len(absent)} object(s) are not on remote {remote.url}{extra}: {_few(absent)}.",
+            f"{len(absent)} object(s) are not on remote {remote.url}: {_few(absent)}.",
             hint="Run `loom push` from a workspace that has them, or check the remote "
             "with `loom remote list`.",
             oids=sorted(absent),
