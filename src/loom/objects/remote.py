@@ -73,6 +73,8 @@ def open_remote(
 
     if protocol == "s3":
         options.setdefault("config_kwargs", {"connect_timeout": 5, "retries": {"max_attempts": 2}})
+        # another process may push meanwhile: a cached listing would hide its packs
+        options.setdefault("use_listings_cache", False)
         if endpoint_url:
             options.setdefault("endpoint_url", endpoint_url)
     fs = fsspec.filesystem(protocol, skip_instance_cache=True, **options)
@@ -252,6 +254,7 @@ class Remote:
                     f.write(data)
                     f.flush()
                     os.fsync(f.fileno())
+                os.chmod(tmp, 0o444)  # objects are read-only once written
                 os.replace(tmp, path)
             finally:
                 tmp.unlink(missing_ok=True)
@@ -268,6 +271,7 @@ class Remote:
                 copy_file(local, tmp)
                 with open(tmp, "rb+") as f:
                     os.fsync(f.fileno())
+                os.chmod(tmp, 0o444)  # objects are read-only once written
                 os.replace(tmp, path)
             finally:
                 tmp.unlink(missing_ok=True)
