@@ -191,6 +191,15 @@ def mlflow_names(tmp_path_factory: pytest.TempPathFactory):
     return search
 
 
+@pytest.fixture(params=["walk", "from-matches"], autouse=True)
+def plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Check both search plans: walking runs in sort order, and starting from the matches."""
+    from loom.store.search import plan
+
+    monkeypatch.setattr(plan, "SELECTIVE", -1 if request.param == "walk" else 10**9)
+    return request.param
+
+
 @pytest.fixture(scope="module")
 def loom_store(module_store_uri: str) -> Iterator[tuple[Store, str]]:
     store, exp_id = _filled(module_store_uri)

@@ -197,14 +197,17 @@ def load_runs(conn: Connection, rows: Sequence[Row]) -> list[Run]:
     metrics: dict[str, dict[str, float]] = {i: {} for i in ids}
     inputs: dict[str, list[RunInput]] = {i: [] for i in ids}
     for part in chunks(ids):
-        for r in conn.execute(select(ParamRow).where(ParamRow.run_id.in_(part))):
-            params[r.run_id][r.key] = r.value
-        for r in conn.execute(select(TagRow).where(TagRow.run_id.in_(part))):
-            tags[r.run_id][r.key] = r.value
-        for r in conn.execute(select(LatestMetricRow).where(LatestMetricRow.run_id.in_(part))):
-            metrics[r.run_id][r.key] = metric_value(r.value, r.is_nan)
+        # plain tuples fetched in one go: this runs for every page of every search
+        for table, into in ((ParamRow, params), (TagRow, tags)):
+            q = select(table.run_id, table.key, table.value).where(table.run_id.in_(part))
+            for run_id, key, value in conn.execute(q).all():
+                into[run_id][key] = value
+        lm = LatestMetricRow
+        q = select(lm.run_id, lm.key, lm.value, lm.is_nan).where(lm.run_id.in_(part))
+        for run_id, key, value, is_nan in conn.execute(q).all():
+            metrics[run_id][key] = metric_value(value, is_nan)
         q = select(InputRow).where(InputRow.run_id.in_(part)).order_by(InputRow.id)
-        for r in conn.execute(q):
+        for r in conn.execute(q).all():
             inputs[r.run_id].append(RunInput(r.path, r.hash, r.size, r.kind, r.git_rev, r.name))
     return [
         Run(

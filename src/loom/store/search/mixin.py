@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Row, Select
 
 from loom.errors import ValidationError
 from loom.store.base import StoreBase
@@ -15,7 +15,8 @@ from loom.store.runs import load_runs
 from loom.store.schema import RunRow
 from loom.store.search.paging import decode_token, encode_token, fingerprint
 from loom.store.search.parser import parse_filter, parse_order_by
-from loom.store.search.sql import compile_filter, compile_order
+from loom.store.search.plan import is_selective, segments
+from loom.store.search.sql import compile_filter
 
 MAX_RESULTS = 50_000
 
@@ -50,24 +51,35 @@ class SearchMixin(StoreBase):
         keys = [parse_order_by(c) for c in order_by or ()]
         _check_duplicates(keys, order_by or ())
         fp = fingerprint(ids, filter_string, list(order_by or ()), str(ViewType(view)))
-        offset = decode_token(page_token, fp)
-
-        q = select(RunRow).where(
-            RunRow.experiment_id.in_(ids), RunRow.lifecycle_stage.in_(lifecycles(view))
-        )
-        if node is not None:
-            q = q.where(compile_filter(node, self.dialect))
-        joins, clauses = compile_order(keys, self.dialect)
-        for alias, on in joins:
-            q = q.outerjoin(alias, on)
-        # one row more than asked tells whether another page exists
-        q = q.order_by(*clauses).offset(offset).limit(max_results + 1)
+        position = decode_token(page_token, fp)
+        where = [RunRow.experiment_id.in_(ids), RunRow.lifecycle_stage.in_(lifecycles(view))]
         with self._read() as conn:
-            rows = conn.execute(q).all()
-            more = len(rows) > max_results
+            walk = not is_selective(conn, node, self.dialect)
+            if node is not None:
+                where.append(compile_filter(node, self.dialect, probe=walk))
+            plan = segments(where, keys, self.dialect, walk=walk)
+            rows, positions = _fetch(conn, plan, position, max_results)
             runs = load_runs(conn, rows[:max_results])
-        token = encode_token(offset + max_results, fp) if more else None
+        # one row more than asked says whether another page exists, and where it starts
+        more = len(rows) > max_results
+        token = encode_token(positions[max_results], fp) if more else None
         return Page(items=runs, next_page_token=token)
+
+
+def _fetch(
+    conn: Connection, queries: list[Select], position: tuple[int, int], max_results: int
+) -> tuple[list[Row], list[tuple[int, int]]]:
+    """Up to max_results + 1 rows from the segments, starting at (segment, offset)."""
+    seg, offset = position
+    rows: list[Row] = []
+    positions: list[tuple[int, int]] = []
+    while seg < len(queries) and len(rows) <= max_results:
+        want = max_results + 1 - len(rows)
+        got = conn.execute(queries[seg].offset(offset).limit(want)).all()
+        rows += got
+        positions += [(seg, offset + i) for i in range(len(got))]
+        seg, offset = seg + 1, 0
+    return rows, positions
 
 
 def _check_duplicates(keys: list, clauses: Sequence[str]) -> None:

@@ -1,8 +1,8 @@
 """Opaque page tokens: an offset plus a fingerprint of the query it belongs to.
 
->>> token = encode_token(100, "abc")
+>>> token = encode_token((1, 100), "abc")
 >>> decode_token(token, "abc")
-100
+(1, 100)
 """
 
 from __future__ import annotations
@@ -23,24 +23,27 @@ def fingerprint(*parts: object) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def encode_token(offset: int, fp: str) -> str:
-    raw = json.dumps({"o": offset, "f": fp}, separators=(",", ":")).encode()
+def encode_token(position: tuple[int, int], fp: str) -> str:
+    """``position`` is (segment of the search plan, offset in it)."""
+    raw = json.dumps({"s": position[0], "o": position[1], "f": fp}, separators=(",", ":"))
+    raw = raw.encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_token(token: str | None, fp: str) -> int:
-    """The offset in ``token``; 0 for no token; ValidationError for a bad or foreign one."""
+def decode_token(token: str | None, fp: str) -> tuple[int, int]:
+    """(segment, offset) in ``token``; (0, 0) for none; ValidationError for a bad one."""
     if not token:
-        return 0
+        return (0, 0)
     try:
         padded = token + "=" * (-len(token) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        offset, token_fp = data["o"], data["f"]
+        segment, offset, token_fp = data["s"], data["o"], data["f"]
     except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
         raise ValidationError(f"Invalid page token {token[:40]!r}.", hint=_HINT) from None
-    if not isinstance(offset, int) or offset < 0 or token_fp != fp:
+    ints = all(isinstance(x, int) and not isinstance(x, bool) for x in (segment, offset))
+    if not ints or segment < 0 or segment > 2 or offset < 0 or token_fp != fp:
         raise ValidationError(
             "The page token belongs to a different search (filter, order or experiments).",
             hint=_HINT,
         )
-    return offset
+    return (segment, offset)

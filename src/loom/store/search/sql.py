@@ -1,10 +1,11 @@
-"""Filter AST and sort keys → SQLAlchemy expressions. Values are always bound parameters.
+"""Filter AST → SQLAlchemy expressions. Values are always bound parameters.
 
-A comparison on a metric, param or tag becomes ``runs.run_id IN (SELECT run_id
-FROM <table> WHERE key = :k AND <cond>)``: the subquery uses the (key, value)
-index and a run that lacks the key matches nothing, ``!=`` included, as in
-MLflow. NaN is stored as NULL with ``is_nan``, so it fails every comparison
-except ``!=``, which adds ``OR is_nan``.
+A comparison on a metric, param or tag becomes a correlated ``EXISTS (SELECT
+1 FROM <table> WHERE run_id = runs.run_id AND key = :k AND <cond>)``: a
+primary-key probe per candidate run, so a query that walks runs in the
+wanted order stops after one page. A run that lacks the key matches nothing,
+``!=`` included, as in MLflow. NaN is stored as NULL with ``is_nan``, so it
+fails every comparison except ``!=``, which adds ``OR is_nan``.
 """
 
 from __future__ import annotations
@@ -30,12 +31,31 @@ _COLUMNS: dict[str, Any] = {
 PG_PREFIX = 200  # the PostgreSQL (key, left(value, 200)) index of migration 0001
 
 
-def compile_filter(node: Node, dialect: str) -> ColumnElement[bool]:
+def compile_filter(node: Node, dialect: str, *, probe: bool = True) -> ColumnElement[bool]:
+    """``probe``: correlated EXISTS per run (for walking runs in order); otherwise
+    ``run_id IN (subquery)``, which lets the database start from the few matches."""
     if isinstance(node, And):
-        return and_(*(compile_filter(n, dialect) for n in node.items))
+        return and_(*(compile_filter(n, dialect, probe=probe) for n in node.items))
     if isinstance(node, Or):
-        return or_(*(compile_filter(n, dialect) for n in node.items))
-    return _comparison(node, dialect)
+        return or_(*(compile_filter(n, dialect, probe=probe) for n in node.items))
+    return _comparison(node, dialect, probe)
+
+
+def leaf_condition(c: Cmp, dialect: str) -> tuple[Any, ColumnElement[bool]] | None:
+    """(table, condition) of a metric/param/tag comparison; None for other kinds."""
+    if c.kind == "attribute" or c.op in ("IS NULL", "IS NOT NULL"):
+        return None
+    table = _TABLES[c.kind]
+    if c.kind == "metric":
+        cond = _compare(table.value, c.op, c.value, dialect, is_text=False)
+        if c.op in ("!=", "NOT IN"):
+            cond = or_(cond, table.is_nan.is_(true()))
+    else:
+        cond = _compare(table.value, c.op, c.value, dialect, is_text=True)
+        if dialect == "postgresql" and c.op == "=":
+            # lets PostgreSQL use its prefix index; the full comparison stays
+            cond = and_(func.left(table.value, PG_PREFIX) == c.value[:PG_PREFIX], cond)
+    return table, and_(table.key == c.key, cond)
 
 
 def _text(col: Any, dialect: str) -> Any:
@@ -59,44 +79,35 @@ def _compare(col: Any, op: str, value: Any, dialect: str, *, is_text: bool) -> A
     return {"<": col < value, "<=": col <= value, ">": col > value, ">=": col >= value}[op]
 
 
-def _comparison(c: Cmp, dialect: str) -> ColumnElement[bool]:
+def _comparison(c: Cmp, dialect: str, probe: bool) -> ColumnElement[bool]:
     if c.kind == "attribute":
         col = _COLUMNS[c.key]
-        return _compare(
-            col, c.op, c.value, dialect, is_text=c.key not in ("start_time", "end_time")
-        )
+        is_text = c.key not in ("start_time", "end_time")
+        return _compare(col, c.op, c.value, dialect, is_text=is_text)
     table = _TABLES[c.kind]
-    has_key = select(table.run_id).where(table.key == c.key)
-    if c.op == "IS NULL":
-        return RunRow.run_id.not_in(has_key)
-    if c.op == "IS NOT NULL":
-        return RunRow.run_id.in_(has_key)
-    if c.kind == "metric":
-        cond = _compare(table.value, c.op, c.value, dialect, is_text=False)
-        if c.op in ("!=", "NOT IN"):
-            cond = or_(cond, table.is_nan.is_(true()))
-    else:
-        cond = _compare(table.value, c.op, c.value, dialect, is_text=True)
-        if dialect == "postgresql" and c.op == "=":
-            # lets PostgreSQL use its prefix index; the full comparison stays
-            cond = and_(func.left(table.value, PG_PREFIX) == c.value[:PG_PREFIX], cond)
-    return RunRow.run_id.in_(has_key.where(cond))
+    leaf = leaf_condition(c, dialect)
+    if leaf is None:  # IS [NOT] NULL
+        has_key = select(1).where(table.run_id == RunRow.run_id, table.key == c.key).exists()
+        return ~has_key if c.op == "IS NULL" else has_key
+    if probe:
+        return select(1).where(table.run_id == RunRow.run_id, leaf[1]).exists()
+    return RunRow.run_id.in_(select(table.run_id).where(leaf[1]))
 
 
-def compile_order(keys: list[SortKey], dialect: str) -> tuple[list[Any], list[Any]]:
-    """Return (outer joins, ORDER BY clauses) for the sort keys plus MLflow's tie-breaks.
+def sort_clauses(keys: list[SortKey], dialect: str, first: int = 0) -> tuple[list, list]:
+    """(outer joins, ORDER BY clauses) for ``keys``, numbering aliases from ``first``.
 
     Metrics: numbers, then NaN, then missing — in ASC and DESC alike.
     Params, tags and attributes: values (strings in byte order), then missing.
-    Ties fall to start_time DESC, then run id.
     """
     joins: list[Any] = []
     clauses: list[Any] = []
-    for i, k in enumerate(keys):
+    for i, k in enumerate(keys, start=first):
         if k.kind == "attribute":
             col = _COLUMNS[k.key]
             value = _text(col, dialect) if k.key not in ("start_time", "end_time") else col
-            clauses.append(case((col.is_(None), 1), else_=0))  # missing last, as MLflow
+            if col.nullable:  # missing last, as MLflow; the rest stay index-friendly
+                clauses.append(case((col.is_(None), 1), else_=0))
             clauses.append(value.asc() if k.ascending else value.desc())
             continue
         alias = aliased(_TABLES[k.kind], name=f"o{i}")
@@ -109,7 +120,19 @@ def compile_order(keys: list[SortKey], dialect: str) -> tuple[list[Any], list[An
             value = _text(alias.value, dialect)
         clauses.append(rank)
         clauses.append(value.asc() if k.ascending else value.desc())
-    if not any(k.kind == "attribute" and k.key == "start_time" for k in keys):
-        clauses.append(RunRow.start_time.desc())
-    clauses.append(RunRow.run_id.asc())
     return joins, clauses
+
+
+def tie_breaks(keys: list[SortKey]) -> list[Any]:
+    """MLflow's: start_time DESC (unless sorted on already), then run id."""
+    if any(k.kind == "attribute" and k.key == "start_time" for k in keys):
+        return [RunRow.run_id.asc()]
+    return [RunRow.start_time.desc(), RunRow.run_id.asc()]
+
+
+def driver_table(kind: str) -> Any:
+    return _TABLES[kind]
+
+
+def sort_value(alias: Any, dialect: str, kind: str) -> Any:
+    return alias.value if kind == "metric" else _text(alias.value, dialect)
