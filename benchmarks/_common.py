@@ -221,6 +221,12 @@ def print_summary(rows: list[Row], peer: str) -> None:
                 print(f"{'':6}{label} error: {err}")
 
 
+LOADED_NOTE = (
+    "- **taken on a loaded machine**: other engineers' test suites shared these 2 cores, so"
+    " absolute times are inflated and noisy; the ratios (one run, interleaved) are the signal"
+)
+
+
 def machine_info(versions: dict[str, str]) -> str:
     """Date, machine and versions, as markdown bullet lines."""
     mem_kib = 0
@@ -239,6 +245,7 @@ def machine_info(versions: dict[str, str]) -> str:
             f"- versions: {vers}",
             f"- load average when the table was written (1, 5, 15 min): {load}",
         ]
+        + [LOADED_NOTE] * (os.getloadavg()[0] >= 1.0)
     )
 
 

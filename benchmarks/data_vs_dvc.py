@@ -282,35 +282,46 @@ def main() -> int:
 
     moto = None if args.no_s3 else Moto()
     env = setup_env(moto.url if moto else None)
+    info = {"load_before": load_before, "done": 0, "dvc_bin": dvc_bin}
+    names = [t.name for t in tools]
     try:
-        for rep, name in c.interleaved(args.reps, [t.name for t in tools]):
+        for i, (rep, name) in enumerate(c.interleaved(args.reps, names)):
             tool = next(t for t in tools if t.name == name)
             c.log(f"round {rep + 1}/{args.reps}: {name}")
             one_round(tool, rep, args, rows, env, moto, big)
+            if (i + 1) % len(names) == 0:  # a whole repetition is in: put it on record
+                info["done"] = rep + 1
+                report(args, rows, info)
     finally:
         if moto:
             moto.stop()
-
-    row_list = list(rows.values())
-    c.print_summary(row_list, "DVC")
-    c.save_raw(rows, "dvc", "data-results.json")
-    if args.doc:
-        versions = {"loom": c.loom_version(), "dvc": dvc_version(dvc_bin)}
-        body = "\n".join(
-            [
-                "### Data versioning: Loom vs DVC",
-                "",
-                c.machine_info(versions),
-                f"- load average before the run: {', '.join(f'{x:.2f}' for x in load_before)}",
-                f"- workload: {args.files:,} files of 1–8 KiB in nested folders, one "
-                f"{args.big_mib:,} MiB file; median of {args.reps} interleaved repetitions"
-                + (f" ({args.s3_reps} with S3)" if 0 < args.s3_reps < args.reps else ""),
-                "",
-                c.table(row_list, "DVC"),
-            ]
-        )
-        c.write_section("data_vs_dvc", body)
+    report(args, rows, info, final=True)
     return 0
+
+
+def report(args, rows: dict[str, c.Row], info: dict, final: bool = False) -> None:
+    """Print the table (at the end) and write it to the doc (after every repetition)."""
+    c.save_raw(rows, "dvc", "data-results.json")
+    if final:
+        c.print_summary(list(rows.values()), "DVC")
+    if not args.doc:
+        return
+    versions = {"loom": c.loom_version(), "dvc": dvc_version(info["dvc_bin"])}
+    s3 = min(args.s3_reps, info["done"])
+    body = "\n".join(
+        [
+            "### Data versioning: Loom vs DVC",
+            "",
+            c.machine_info(versions),
+            f"- load average before the run: {', '.join(f'{x:.2f}' for x in info['load_before'])}",
+            f"- workload: {args.files:,} files of 1–8 KiB in nested folders, one "
+            f"{args.big_mib:,} MiB file; median of {info['done']} of {args.reps} planned "
+            f"interleaved repetitions" + (f" ({s3} with S3)" if s3 < info["done"] else ""),
+            "",
+            c.table(list(rows.values()), "DVC"),
+        ]
+    )
+    c.write_section("data_vs_dvc", body)
 
 
 if __name__ == "__main__":

@@ -211,53 +211,63 @@ def main() -> int:
     tools = Tools(c.ensure_venv("mlflow-venv", MLFLOW_REQS))
     names = [args.only] if args.only else ["loom", "mlflow"]
     rows = make_rows(args)
-    load_before = os.getloadavg()
-    m1: dict[str, list] = {}
-    base = Path(tempfile.mkdtemp(prefix="loom-bench-tracking-"))
-    try:
-        for rep, tool in c.interleaved(args.reps, names):
-            c.log(f"round {rep + 1}/{args.reps}: {tool}")
-            one_round(tools, tool, rep, args, rows, base, m1)
-        if "loom" in names and args.big_runs:
-            big_search(tools, args, rows)
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
+    info = {"load_before": os.getloadavg(), "m1": {}, "done": 0}
+    # The short workloads first, so that a run cut short still reports them.
     for _ in range(args.reps):
         for tool in names:
             out = time_import(tools.python[tool], tool, 5)
             c.log(f"  import {tool}: {c.fmt_s(out.seconds) if out.ok else out.error}")
             (rows["import"].loom if tool == "loom" else rows["import"].peer).append(out)
-    baseline = time_import(c.LOOM_PY, "", 5)
-
-    row_list = list(rows.values())
-    c.print_summary(row_list, "MLflow")
-    same = m1.get("loom") == m1.get("mlflow") if len(m1) == 2 else None
-    print(f"search results agree (m1 values of the 100 runs, in order): {same}")
-    print(f"python -c pass: {c.fmt_s(baseline.seconds) if baseline.ok else baseline.error}")
-    c.save_raw(rows, "mlflow", "tracking-results.json")
-    if args.doc:
-        write_doc(args, row_list, load_before, same, baseline, tools)
+    info["baseline"] = time_import(c.LOOM_PY, "", 5)
+    if "loom" in names and args.big_runs:
+        big_search(tools, args, rows)
+    base = Path(tempfile.mkdtemp(prefix="loom-bench-tracking-"))
+    try:
+        for i, (rep, tool) in enumerate(c.interleaved(args.reps, names)):
+            c.log(f"round {rep + 1}/{args.reps}: {tool}")
+            one_round(tools, tool, rep, args, rows, base, info["m1"])
+            if (i + 1) % len(names) == 0:  # a whole repetition is in: put it on record
+                info["done"] = rep + 1
+                report(args, rows, info, tools)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    report(args, rows, info, tools, final=True)
     return 0
 
 
-def write_doc(args, rows, load_before, same, baseline: c.Outcome, tools: Tools) -> None:
+def report(args, rows: dict[str, c.Row], info: dict, tools: Tools, final: bool = False) -> None:
+    """Print the table (at the end) and write it to the doc (after every repetition)."""
+    m1 = info["m1"]
+    info["same"] = m1.get("loom") == m1.get("mlflow") if len(m1) == 2 else None
+    c.save_raw(rows, "mlflow", "tracking-results.json")
+    if final:
+        c.print_summary(list(rows.values()), "MLflow")
+        print(f"search results agree (m1 values of the 100 runs, in order): {info['same']}")
+        base = info["baseline"]
+        print(f"python -c pass: {c.fmt_s(base.seconds) if base.ok else base.error}")
+    if args.doc:
+        write_doc(args, list(rows.values()), info, tools)
+
+
+def write_doc(args, rows, info: dict, tools: Tools) -> None:
     mlflow_v = subprocess.run(
         [tools.python["mlflow"], "-c", "import mlflow; print(mlflow.__version__)"],
         capture_output=True,
         text=True,
     ).stdout.strip()
     versions = {"loom": c.loom_version(), "mlflow": mlflow_v or "?"}
-    agree = {True: "yes", False: "**no**", None: "not compared"}[same]
+    agree = {True: "yes", False: "**no**", None: "not compared"}[info["same"]]
+    base = info["baseline"]
     body = "\n".join(
         [
             "### Tracking: Loom vs MLflow (local SQLite store)",
             "",
             c.machine_info(versions),
-            f"- load average before the run: {', '.join(f'{x:.2f}' for x in load_before)}",
-            f"- median of {args.reps} interleaved repetitions, each workload in a fresh process;"
-            " search: median of 5 calls after one warm-up call in the same process; import:"
-            " median of 5 after one warm-up",
-            f"- `python -c pass`: {c.fmt_s(baseline.seconds) if baseline.ok else 'n/a'}",
+            f"- load average before the run: {', '.join(f'{x:.2f}' for x in info['load_before'])}",
+            f"- median of {info['done']} of {args.reps} planned interleaved repetitions, each"
+            " workload in a fresh process; search: median of 5 calls after one warm-up call in"
+            " the same process; import: median of 5 after one warm-up",
+            f"- `python -c pass`: {c.fmt_s(base.seconds) if base.ok else 'n/a'}",
             f"- Loom's and MLflow's 100 search results agree (same m1 values, same order): {agree}",
             "",
             c.table(rows, "MLflow"),
