@@ -30,11 +30,12 @@ def _dataset(root: Path, n: int = 800, big: int = 2, seed: int = 0) -> None:
 
 def _kill_at_points(args: list[str], cwd: Path) -> None:
     """Kill ``loom ARGS`` at each of DELAYS in turn, each run starting where the last died."""
-    for delay in DELAYS:
-        _kill_after(args, cwd, delay)
+    killed = [_kill_after(args, cwd, delay) for delay in DELAYS]
+    assert any(killed), f"loom {' '.join(args)} always finished before the kill"
 
 
-def _kill_after(args: list[str], cwd: Path, delay: float) -> None:
+def _kill_after(args: list[str], cwd: Path, delay: float) -> bool:
+    """Start ``loom ARGS`` and SIGKILL it after ``delay`` s; True if it was still running."""
     proc = loom_proc(*args, cwd=cwd)
     deadline = time.monotonic() + delay
     wait_for(
@@ -44,9 +45,10 @@ def _kill_after(args: list[str], cwd: Path, delay: float) -> None:
     )
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    code = proc.wait()
     proc.stdout.close()
     proc.stderr.close()
+    return code == -signal.SIGKILL
 
 
 def _ok(*args: str, cwd: Path) -> str:
