@@ -177,3 +177,12 @@ def test_sizes_and_read_many_batch_loose_and_packed(odb, tmp_path):
     assert got == {**{o: p.read_bytes() for p, o, _ in items}, loose: b"L" * 10}
     with pytest.raises(MissingObjectError):
         odb.sizes(["00" * 32])
+
+
+def test_add_file_with_verify_refuses_bytes_that_do_not_match_the_oid(odb, tmp_path):
+    src = tmp_path / "f.bin"
+    src.write_bytes(b"actual bytes")
+    with pytest.raises(CorruptObjectError, match="changed while it was being added"):
+        odb.add_file(src, hash_bytes(b"bytes when it was hashed"), verify=True)
+    assert list(odb.iter_oids()) == [] and not any(odb.tmp.iterdir())
+    assert odb.add_file(src, verify=True) == hash_bytes(b"actual bytes")

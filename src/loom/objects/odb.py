@@ -206,6 +206,7 @@ class ObjectDB:
     def add_bytes(self, data: bytes, oid: Oid | None = None, *, loose: bool = False) -> Oid:
         oid = oid or hash_bytes(data)
         if (loose and self.path(oid).exists()) or (not loose and self.exists(oid)):
+            self.touch([oid])
             return oid
         tmp = self.tmp_path()
         try:
@@ -219,13 +220,22 @@ class ObjectDB:
         return oid
 
     def add_file(self, src: StrPath, oid: Oid | None = None, *, verify: bool = False) -> Oid:
-        """Copy ``src`` into the store as a loose object (a reflink where the filesystem can)."""
+        """Copy ``src`` into the store as a loose object (a reflink where the filesystem can).
+
+        With ``verify`` the copy is hashed; without, a size or mtime change of
+        ``src`` during the copy is still caught (cheap, and catches a writer).
+        """
         oid = oid or hash_file(src)
         if self.exists(oid):
+            self.touch([oid])
             return oid
         tmp = self.tmp_path()
         try:
+            before = os.stat(src)
             links.copy_file(src, tmp)
+            after = os.stat(src)
+            if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
+                raise _changed(src)
             if verify and hash_file(tmp) != oid:
                 raise _changed(src)
             with open(tmp, "rb+") as f:
