@@ -87,7 +87,7 @@ def _plan_one(ws, ptr: Pointer, state, plan: _Plan, result, force, jobs, progres
         return
     if ptr.kind == "file":
         if snap is not None:
-            _guard(ws, ptr.rel, snap.kind == "file" and snap.oid, force)
+            _guard(ws, ptr.rel, ptr.rel, snap.kind == "file" and snap.oid, force)
             if snap.kind == "dir":
                 plan.remove.append((full, full.parent))
         plan.write.append((full, TreeEntry("", ptr.hash, ptr.size, _is_exec(full))))
@@ -95,28 +95,29 @@ def _plan_one(ws, ptr: Pointer, state, plan: _Plan, result, force, jobs, progres
     want = load_tree(ws.odb, ptr.hash, ptr.pointer_rel).as_dict()
     have = snap.tree.as_dict() if snap is not None and snap.tree is not None else {}
     if snap is not None and snap.kind == "file":
-        _guard(ws, ptr.rel, snap.oid, force)
+        _guard(ws, ptr.rel, ptr.rel, snap.oid, force)
         plan.remove.append((full, full.parent))
     for rel, entry in want.items():
         old = have.get(rel)
         if old is None or old.hash != entry.hash:
             if old is not None:
-                _guard(ws, f"{ptr.rel}/{rel}", old.hash, force)
+                _guard(ws, ptr.rel, f"{ptr.rel}/{rel}", old.hash, force)
             plan.write.append((full / rel, entry))
         elif old.exec != entry.exec:
             plan.chmod.append((full / rel, entry.exec))
     for rel in have.keys() - want.keys():
-        _guard(ws, f"{ptr.rel}/{rel}", have[rel].hash, force)
+        _guard(ws, ptr.rel, f"{ptr.rel}/{rel}", have[rel].hash, force)
         plan.remove.append((full / rel, full))
 
 
-def _guard(ws: Workspace, rel: str, oid, force: bool) -> None:
+def _guard(ws: Workspace, tracked: str, rel: str, oid, force: bool) -> None:
     """Refuse to overwrite a workspace file whose content exists nowhere else."""
     if force or (oid and ws.odb.exists(oid)):
         return
     raise ConflictError(
         f"{rel} has changes that are not in the cache; checkout would lose them.",
-        hint=f"Run `loom add` on it to keep them, or `loom checkout --force` to discard. ({rel})",
+        hint=f"Run `loom add {tracked}` to keep them, or `loom checkout --force {tracked}` "
+        "to discard them.",
         path=rel,
     )
 
