@@ -86,3 +86,28 @@ def test_fsck_reports_corrupt_objects_with_paths(ws, cli):
     assert str(pack) in by_oid[inner.hash]["object"]
     human = cli("fsck")
     assert human.code == 1 and "model.bin" in human.err
+
+
+def test_gc_keeps_run_artifacts_stored_in_the_workspace_cache(ws, cli):
+    import subprocess
+    import sys
+
+    from loom.objects.hashing import hash_bytes
+
+    write("cfg.yaml", "lr: 0.1\n")
+    script = (
+        "import loom\n"
+        "loom.set_experiment('e')\n"
+        "with loom.start_run():\n"
+        "    loom.log_artifact('cfg.yaml')\n"
+    )
+    subprocess.run([sys.executable, "-c", script], cwd=ws.root, check=True, timeout=120)
+    oid = hash_bytes(b"lr: 0.1\n")
+    assert ws.odb.exists(oid)
+    write("unused.bin", b"garbage")
+    [garbage] = add(ws, ["unused.bin"])
+    os.remove("unused.bin.loom")
+    _age_cache(ws)
+    r = cli("gc", "--workspace")
+    assert r.code == 0, r.err
+    assert ws.odb.exists(oid) and not ws.odb.exists(garbage.hash)

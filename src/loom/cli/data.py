@@ -205,7 +205,10 @@ def gc(
             "Say what to keep: --workspace or --all-commits (one of them).",
             hint="loom gc --workspace --dry-run",
         )
-    r = collect(_ws(), all_commits=all_commits, dry_run=dry_run, grace_seconds=grace)
+    ws = _ws()
+    r = collect(
+        ws, all_commits=all_commits, dry_run=dry_run, grace_seconds=grace, also=_run_artifacts(ws)
+    )
     if as_json:
         output.print_json(r.as_dict())
         return
@@ -213,6 +216,38 @@ def gc(
     output.console.print(f"{verb} {len(r.removed)} object(s), {r.bytes} bytes; kept {r.kept}.")
     for rel in r.unknown_trees:
         output.console.print(f"[yellow]Warning:[/] folder listing of {escape(rel)} is not cached.")
+
+
+def _run_artifacts(ws) -> set[str]:
+    """Objects that tracked runs' artifacts use, when runs keep them in this workspace's cache.
+
+    gc must keep them. loom.data sits below the tracking store and can't ask it,
+    so the CLI, which may import anything, reads the hashes and passes them down.
+    """
+    from loom.errors import StoreError
+    from loom.tracking.uri import artifact_root, resolve_tracking_uri, sqlite_path
+
+    uri = resolve_tracking_uri()
+    if artifact_root(uri).resolve() != ws.odb.root.resolve():
+        return set()
+    db = sqlite_path(uri)
+    if db is not None and not db.exists():
+        return set()
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(uri)
+    try:
+        with engine.connect() as conn:
+            if not sa.inspect(conn).has_table("artifacts"):
+                return set()
+            return set(conn.execute(sa.text("select distinct hash from artifacts")).scalars())
+    except sa.exc.SQLAlchemyError as exc:
+        raise StoreError(
+            f"Can't read the tracking store {uri} to keep run artifacts: {exc}",
+            hint="Fix tracking.uri (or LOOM_TRACKING_URI), then run `loom gc` again.",
+        ) from None
+    finally:
+        engine.dispose()
 
 
 def fsck(jobs: int | None = JOBS, quiet: bool = QUIET, as_json: bool = JSON) -> None:

@@ -11,6 +11,7 @@ are never removed, so an add or push running next to gc is safe.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from loom._types import Oid
@@ -49,8 +50,13 @@ def gc(
     all_commits: bool = False,
     dry_run: bool = False,
     grace_seconds: float | None = None,
+    also: Iterable[Oid] = (),
 ) -> GcReport:
-    """Remove unreferenced objects older than ``grace_seconds`` (default ``gc.grace_seconds``)."""
+    """Remove unreferenced objects older than ``grace_seconds`` (default ``gc.grace_seconds``).
+
+    ``also``: more objects to keep, e.g. run artifacts the tracking store keeps in this
+    cache (the CLI passes them; this layer can't read the store).
+    """
     if grace_seconds is None:
         grace_seconds = float(ws.setting("gc.grace_seconds"))
     with workspace_lock(ws):
@@ -58,7 +64,7 @@ def gc(
         if all_commits:
             pointers += commit_pointers(ws)
         report = GcReport(dry_run=dry_run)
-        keep = keep_set(ws, pointers, report)
+        keep = keep_set(ws, pointers, report) | set(also)
         result = objects_gc.collect(ws.odb, keep, grace_seconds=grace_seconds, dry_run=dry_run)
         report.removed, report.bytes, report.kept = result.removed, result.bytes, len(keep)
         if result.removed and not dry_run:
