@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from loom.errors import ConflictError
 from loom.store.base import StoreBase, chunks
@@ -119,13 +120,16 @@ def _input_fields(i: RunInput) -> dict[str, Any]:
     }
 
 
+_STORED_PARAMS = select(ParamRow.key, ParamRow.value).where(
+    ParamRow.run_id == bindparam("run_id"), ParamRow.key.in_(bindparam("keys", expanding=True))
+)
+
+
 def _write_params(conn: Connection, run_id: str, params: dict[str, str]) -> None:
     stored: dict[str, str] = {}
     for part in chunks(list(params)):
-        q = select(ParamRow.key, ParamRow.value).where(
-            ParamRow.run_id == run_id, ParamRow.key.in_(part)
-        )
-        stored.update({k: v for k, v in conn.execute(q)})
+        rows = conn.execute(_STORED_PARAMS, {"run_id": run_id, "keys": part})
+        stored.update({k: v for k, v in rows})
     for key, old in stored.items():
         if params[key] != old:
             raise ConflictError(
@@ -170,8 +174,15 @@ def _latest_per_key(rows: list[tuple]) -> list[dict[str, Any]]:
 
 def _update_latest(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Upsert the latest-metric rows, keeping a stored one that is later than the new one."""
+    stmt = _latest_upsert(conn.dialect.name)
+    for part in chunks(rows):
+        conn.execute(stmt, part)
+
+
+@functools.cache
+def _latest_upsert(dialect: str) -> Any:
     t = LatestMetricRow.__table__
-    stmt = insert_for(conn, LatestMetricRow)
+    stmt = insert_for(dialect, LatestMetricRow)
     new = stmt.excluded
     later = (
         (new.step > t.c.step)
@@ -182,10 +193,8 @@ def _update_latest(conn: Connection, rows: list[dict[str, Any]]) -> None:
             & ((new.value > t.c.value) | (t.c.value.is_(None) & new.value.isnot(None)))
         )
     )
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=["run_id", "key"],
         set_={c: new[c] for c in ("value", "is_nan", "timestamp", "step")},
         where=later,
     )
-    for part in chunks(rows):
-        conn.execute(stmt, part)

@@ -6,7 +6,7 @@ import math
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from loom.errors import AlreadyExistsError, ConflictError, NotFoundError, ValidationError
@@ -151,6 +151,15 @@ class RunsMixin(StoreBase):
             )
 
 
+# built once: these run for every logged batch
+_RUN_STAGE = select(RunRow.run_id, RunRow.lifecycle_stage).where(
+    RunRow.run_id == bindparam("run_id")
+)
+_EXPERIMENT_STAGE = select(ExperimentRow.lifecycle_stage).where(
+    ExperimentRow.experiment_id == bindparam("eid")
+)
+
+
 def _no_run(run_id: str) -> NotFoundError:
     return NotFoundError(f"No run with id {run_id!r}.", hint="loom runs list", run_id=run_id)
 
@@ -158,9 +167,7 @@ def _no_run(run_id: str) -> NotFoundError:
 def require_run(conn: Connection, run_id: str, *, active: bool = False) -> Row:
     """The run's row; NotFoundError if missing, ConflictError if deleted and ``active``."""
     validate_run_id(run_id)
-    row = conn.execute(
-        select(RunRow.run_id, RunRow.lifecycle_stage).where(RunRow.run_id == run_id)
-    ).first()
+    row = conn.execute(_RUN_STAGE, {"run_id": run_id}).first()
     if row is None:
         raise _no_run(run_id)
     if active and row.lifecycle_stage != Lifecycle.ACTIVE.value:
@@ -173,9 +180,7 @@ def require_run(conn: Connection, run_id: str, *, active: bool = False) -> Row:
 
 
 def _require_active_experiment(conn: Connection, eid: int, raw: str) -> None:
-    stage = conn.execute(
-        select(ExperimentRow.lifecycle_stage).where(ExperimentRow.experiment_id == eid)
-    ).scalar()
+    stage = conn.execute(_EXPERIMENT_STAGE, {"eid": eid}).scalar()
     if stage is None:
         raise NotFoundError(f"No experiment with id {raw!r}.", hint="loom exp list")
     if stage != Lifecycle.ACTIVE.value:
