@@ -12,6 +12,7 @@ import marshal
 import os
 import stat
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from loom._types import Oid
@@ -25,15 +26,26 @@ from loom.objects.tree import Tree, TreeEntry
 class Snapshot:
     """The current content of one path: a file, or a folder (``stats``, lazy ``tree``)."""
 
-    def __init__(self, kind: str, oid: Oid, size: int, **extra) -> None:
+    def __init__(
+        self,
+        kind: str,
+        oid: Oid,
+        size: int,
+        *,
+        key: StatKey | None = None,
+        stats: dict[str, FileStat] | None = None,
+        tree: Tree | None = None,
+        build: Callable[[], Tree] | None = None,
+        stale: list[str] | None = None,
+    ) -> None:
         self.kind = kind
         self.oid = oid
         self.size = size
-        self.key: StatKey | None = extra.get("key")  # file: stat key when hashed
-        self.stats: dict[str, FileStat] | None = extra.get("stats")
-        self._tree: Tree | None = extra.get("tree")
-        self._build = extra.get("build")
-        self.stale: list[str] = extra.get("stale", [])  # temp files of a killed checkout
+        self.key = key  # file: its stat key when hashed
+        self.stats = stats  # folder: relative path -> stat
+        self._tree = tree
+        self._build = build  # folder: builds the tree when it was not needed for the hash
+        self.stale = stale or []  # temp files of a killed checkout
 
     @property
     def tree(self) -> Tree | None:
