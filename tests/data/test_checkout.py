@@ -9,7 +9,7 @@ import pytest
 from loom.data.add import add
 from loom.data.checkout import checkout
 from loom.data.status import status
-from loom.errors import ConflictError, MissingObjectError
+from loom.errors import ConflictError, CorruptObjectError, MissingObjectError
 
 from .conftest import commit, corrupt_object, git, make_dataset, write
 
@@ -98,3 +98,19 @@ def _tree(ws):
     from loom.objects.tree import Tree
 
     return Tree.from_bytes(ws.odb.read(ptrs.load(ws.root, "data/raw.loom").hash))
+
+
+@pytest.mark.parametrize("evil", ["../escape.txt", "/etc/evil", "a/../../x", "a//b", "./a"])
+def test_crafted_tree_cannot_write_outside_the_folder(ws, evil):
+    import json
+
+    from loom.data import pointer as ptrs
+    from loom.data.pointer import Pointer
+
+    blob = ws.odb.add_bytes(b"owned")
+    tree = json.dumps([{"path": evil, "hash": blob, "size": 5, "exec": False}]).encode()
+    oid = ws.odb.add_bytes(tree)
+    ptrs.save(ws.root, Pointer("data", oid, 5, "dir", 1))
+    with pytest.raises(CorruptObjectError, match="unsafe path"):
+        checkout(ws)
+    assert not (ws.root.parent / "escape.txt").exists() and not Path("/etc/evil").exists()

@@ -29,4 +29,20 @@ def load_tree(odb: ObjectDB, oid: Oid, pointer_rel: str) -> Tree:
             oid=oid,
             path=str(odb.path(oid)),
         )
-    return Tree.from_bytes(data, oid)
+    tree = Tree.from_bytes(data, oid)
+    for entry in tree.entries:
+        _check_path(entry.path, oid, pointer_rel)
+    return tree
+
+
+def _check_path(path: str, oid: Oid, pointer_rel: str) -> None:
+    """Trees can come from anyone who can write to a remote: never let one point outside."""
+    parts = path.split("/")
+    if not path or "\0" in path or any(p in ("", ".", "..") for p in parts):
+        raise CorruptObjectError(
+            f"The folder listing of {pointer_rel} (object {oid}) holds an unsafe path {path!r}.",
+            hint="Someone wrote a crafted tree to the remote; restore the pointer from git "
+            "history and `loom push` from a trusted workspace.",
+            oid=oid,
+            path=pointer_rel,
+        )
