@@ -196,7 +196,7 @@ def gc(
     ),
     as_json: bool = JSON,
 ) -> None:
-    """Remove cached objects that no kept pointer references."""
+    """Remove cached objects that no kept pointer (nor any run's artifact) references."""
     from loom.data.gc import gc as collect
     from loom.errors import UsageError
 
