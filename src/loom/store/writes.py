@@ -26,7 +26,7 @@ from loom.store.validation import (
 )
 
 
-class LoggingMixin(StoreBase):
+class WritesMixin(StoreBase):
     @retrying
     def log_batch(
         self,
