@@ -286,7 +286,7 @@ class ObjectDB:
         self._install(tmp, oid)
 
     def write_pack(self, objects: Iterable[tuple[Oid, bytes]]) -> None:
-        """Store already-verified ``(oid, bytes)`` pairs as one new pack (used by pull)."""
+        """Store already-verified ``(oid, bytes)`` pairs as one new pack."""
         self.packs.write(objects, self.tmp)
 
     def remove(self, oid: Oid) -> None:

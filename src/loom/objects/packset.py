@@ -207,18 +207,12 @@ class PackSet:
             self._map.update((e.oid, (pack, e.offset, e.size)) for e in pack.entries)
         return pack
 
-    def write_blob(self, blob: bytes, rows: list[tuple[Oid, int, int]], tmp_dir: Path) -> Pack:
-        """Store already-verified objects that lie back to back in ``blob`` as one pack.
-
-        ``rows`` are ``(oid, offset in blob, size)``. Pull uses this to keep a
-        fetched pack as it came, without splitting it into objects and back.
-        """
-        base = len(PACK_MAGIC)
-        return self.write_raw(
-            [PACK_MAGIC, blob], [(o, off + base, n) for o, off, n in rows], tmp_dir
-        )
-
     def write_raw(self, parts: list[bytes], rows: list[tuple[Oid, int, int]], tmp_dir) -> Pack:
+        """Write a pack from ready bytes (``parts`` start with PACK_MAGIC) and its index rows.
+
+        The caller has verified every object; bytes no row points at are allowed
+        (pull keeps a fetched run whole even if it holds a few unwanted objects).
+        """
         self.dir.mkdir(parents=True, exist_ok=True)
         tmp_dir.mkdir(parents=True, exist_ok=True)
         tmp = tmp_dir / f"pack-{uuid.uuid4().hex}.tmp"
