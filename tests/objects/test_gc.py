@@ -95,3 +95,28 @@ def test_re_adding_stored_objects_renews_their_grace_period(tmp_path):
     odb.touch([big_oid])
     removed = collect(odb, set(), grace_seconds=HOUR).removed
     assert sorted(removed) == sorted(o for _, o, _ in items)
+
+
+def test_gc_merges_many_small_packs_into_one(tmp_path):
+    from loom.objects.gc import compact
+
+    odb = ObjectDB(tmp_path / "cache")
+    items = make_files(tmp_path / "src", 120)
+    for i in range(0, 120, 10):  # twelve small adds -> twelve small packs
+        odb.add_files(items[i : i + 10])
+    assert len(odb.packs.packs) == 12
+    oids = [o for _, o, _ in items]
+    collect(odb, set(oids), grace_seconds=HOUR)
+    fresh = ObjectDB(odb.root)
+    fresh.packs.refresh()
+    assert len(fresh.packs.packs) == 1 and len(list((odb.root / "packs").iterdir())) == 2
+    assert fresh.missing(oids) == set() and fresh.fsck() == []
+    assert compact(fresh) == 0  # nothing left to merge
+
+
+def test_a_few_small_files_are_stored_loose_not_as_a_tiny_pack(tmp_path):
+    odb = ObjectDB(tmp_path / "cache")
+    items = make_files(tmp_path / "src", 3)
+    odb.add_files(items)
+    assert not (odb.root / "packs").exists()
+    assert all(odb.path(o).exists() for _, o, _ in items)

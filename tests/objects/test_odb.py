@@ -90,7 +90,8 @@ def test_missing_object_errors_have_hints(odb):
 def test_write_to_every_mode(odb, tmp_path, mode, packed):
     items = make_files(tmp_path / "src", 3)
     if packed:
-        odb.add_files(items)
+        odb.write_pack((oid, path.read_bytes()) for path, oid, _ in items)
+        assert odb.is_packed(items[1][1])
     else:
         for path, oid, _ in items:
             odb.add_file(path, oid)

@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from loom.objects.odb import ObjectDB, OnDone
 
 
+# Below this many small objects in one call, they are stored loose: a pack costs
+# two files and three fsyncs, and thousands of tiny packs would slow every lookup.
+MIN_PACK_OBJECTS = 8
+
+
 def add_files(
     odb: ObjectDB, items: Sequence[tuple[StrPath, Oid, int]], *, jobs: int, on_done: OnDone
 ) -> None:
@@ -34,9 +39,11 @@ def add_files(
         on_done(have)
     small = [(first[o][0], o) for o in todo if first[o][1] < PACK_THRESHOLD]
     big = [(first[o][0], o) for o in todo if first[o][1] >= PACK_THRESHOLD]
+    if len(small) < MIN_PACK_OBJECTS:  # a pack of a few objects costs more than it saves
+        big, small = big + small, []
     small.sort(key=lambda item: str(item[0]))  # disk order of the sources, roughly
     with ThreadPoolExecutor(max(1, jobs)) as pool:
-        big_done = [pool.submit(odb.add_file, path, oid) for path, oid in big]
+        big_done = [pool.submit(odb.add_file, path, oid, verify=True) for path, oid in big]
         for group in _groups(small, first, PACK_MAX):
             batches = [group[i : i + _BATCH] for i in range(0, len(group), _BATCH)]
             stream = _read_stream(pool.map(_read_batch, batches), counts, on_done)

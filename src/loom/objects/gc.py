@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loom._types import Oid
-from loom.objects.odb import ObjectDB
+from loom.objects.odb import PACK_MAX, ObjectDB
 
 
 @dataclass
@@ -37,7 +37,39 @@ def collect(
     _collect_packs(odb, keep, cutoff, dry_run, result)
     if not dry_run:
         _sweep_temps(odb, cutoff)
+        compact(odb)
     return result
+
+
+def compact(odb: ObjectDB, *, min_packs: int = 8) -> int:
+    """Merge small packs (under a quarter of PACK_MAX) once there are ``min_packs`` of them.
+
+    Many small adds and pulls leave many small packs, and each costs an index
+    read on load. The merged pack is complete before the old ones are dropped,
+    so a kill leaves duplicates (merged again next time), never a lost object.
+    Returns the number of packs merged away.
+    """
+    odb.packs.refresh(force=True)
+    small = [p for p in odb.packs.packs.values() if p.size < PACK_MAX // 4]
+    if len(small) < min_packs:
+        return 0
+    small.sort(key=lambda p: p.id)
+    merged = 0
+    group: list = []
+    size = 0
+    for pack in [*small, None]:
+        if pack is not None and size + pack.size <= PACK_MAX:
+            group.append(pack)
+            size += pack.size
+            continue
+        if len(group) > 1:
+            oids = list(dict.fromkeys(e.oid for p in group for e in p.entries))
+            odb.packs.write(odb.read_many(oids), odb.tmp)
+            for old in group:
+                odb.packs.drop(old)
+            merged += len(group)
+        group, size = ([pack], pack.size) if pack is not None else ([], 0)
+    return merged
 
 
 def _collect_loose(odb: ObjectDB, keep: set[Oid], cutoff: float, dry_run: bool, out) -> None:
