@@ -63,12 +63,14 @@ def make_runs_bulk(store: Store, exp_id: str, n: int, rng: random.Random) -> Non
             ex(f"INSERT INTO latest_metrics ({cols}) VALUES (?, ?, ?, ?, ?, ?)", latest)
 
 
-def time_search(store: Store, exp_id: str, repeat: int = 5) -> tuple[float, int]:
-    """Best of ``repeat`` wall times (seconds) of the issue's search, and its hit count."""
+def time_search(
+    store: Store, exp_id: str, repeat: int = 5, query: str = QUERY, order: list | None = ORDER
+) -> tuple[float, int]:
+    """Best of ``repeat`` wall times (seconds) of a search (the issue's by default), hits."""
     best, hits = float("inf"), 0
     for _ in range(repeat):
         t0 = time.perf_counter()
-        page = store.search_runs([exp_id], QUERY, order_by=ORDER, max_results=100)
+        page = store.search_runs([exp_id], query, order_by=order, max_results=100)
         best = min(best, time.perf_counter() - t0)
         hits = len(page.items)
     return best, hits
@@ -88,6 +90,13 @@ def main(n: int) -> None:
             conn.exec_driver_sql("ANALYZE")
         best, hits = time_search(store, exp_id)
         print(f"search at {n} runs: {best * 1000:.1f} ms for {hits} results")
+        for query, order in (
+            (QUERY, None),
+            ("params.p0 = 'nope'", ORDER),
+            (QUERY, ["params.p3 ASC"]),
+        ):
+            best, hits = time_search(store, exp_id, query=query, order=order)
+            print(f"  {query!r} order_by={order}: {best * 1000:.1f} ms, {hits} results")
         store.close()
 
 

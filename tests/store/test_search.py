@@ -116,3 +116,10 @@ def test_views_and_several_experiments(store: Store, exp: str) -> None:
 def test_duplicate_order_key_is_refused(store: Store, exp: str) -> None:
     with pytest.raises(ValidationError, match="twice"):
         store.search_runs([exp], order_by=["metrics.acc", "metrics.acc DESC"])
+
+
+def test_unknown_view_is_a_validation_error(store: Store) -> None:
+    with pytest.raises(ValidationError, match="Unknown view 'everything'"):
+        store.search_runs(["0"], view="everything")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        store.list_experiments("everything")  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
-from loom.errors import AlreadyExistsError, NotFoundError
+from loom.errors import AlreadyExistsError, NotFoundError, ValidationError
 from loom.store.base import StoreBase, now_ms
 from loom.store.engine import retrying
 from loom.store.entities import Experiment, Lifecycle, ViewType
@@ -15,7 +15,12 @@ from loom.store.validation import parse_experiment_id, validate_experiment_name,
 
 
 def lifecycles(view: ViewType) -> tuple[str, ...]:
-    view = ViewType(view)
+    """The lifecycle stages a view shows; ValidationError for an unknown view."""
+    try:
+        view = ViewType(view)
+    except ValueError:
+        choices = ", ".join(v.value for v in ViewType)
+        raise ValidationError(f"Unknown view {view!r}: one of {choices}.") from None
     if view is ViewType.ACTIVE_ONLY:
         return (Lifecycle.ACTIVE.value,)
     if view is ViewType.DELETED_ONLY:

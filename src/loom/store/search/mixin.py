@@ -1,4 +1,4 @@
-"""``Store.search_runs``: filter, order and page runs in one SQL query."""
+"""``Store.search_runs``: filter, order and page runs in SQL (plans in ``plan.py``)."""
 
 from __future__ import annotations
 
@@ -50,9 +50,10 @@ class SearchMixin(StoreBase):
         node = parse_filter(filter_string)
         keys = [parse_order_by(c) for c in order_by or ()]
         _check_duplicates(keys, order_by or ())
-        fp = fingerprint(ids, filter_string, list(order_by or ()), str(ViewType(view)))
+        stages = lifecycles(view)
+        fp = fingerprint(ids, filter_string, list(order_by or ()), stages)
         position = decode_token(page_token, fp)
-        where = [RunRow.experiment_id.in_(ids), RunRow.lifecycle_stage.in_(lifecycles(view))]
+        where = [RunRow.experiment_id.in_(ids), RunRow.lifecycle_stage.in_(stages)]
         with self._read() as conn:
             walk = not is_selective(conn, node, self.dialect)
             if node is not None:
