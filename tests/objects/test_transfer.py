@@ -209,3 +209,13 @@ def test_corrupt_index_on_remote_is_named_by_pull(tmp_path, remote, filled):
         pull(fresh, remote, small)
     assert remote.display(idx) in exc.value.message
     assert fresh.fsck() == []
+
+
+def test_pulling_a_few_objects_stores_them_loose(tmp_path, filled):
+    odb, oids, content = filled
+    remote = open_remote(str(tmp_path / "remote"))
+    push(odb, remote, oids)
+    fresh = ObjectDB(tmp_path / "fresh")
+    pull(fresh, remote, oids[:3])
+    assert not (fresh.root / "packs").exists()
+    assert all(fresh.path(o).read_bytes() == content[o] for o in oids[:3])

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from loom._types import Oid
 from loom.errors import CorruptObjectError
+from loom.objects.bulk import MIN_PACK_OBJECTS
 from loom.objects.hashing import hash_bytes, hash_file
 from loom.objects.odb import PACK_MAX, ObjectDB
 from loom.objects.pack import PACK_MAGIC
@@ -108,8 +109,12 @@ class _PackBuffer:
             self.flush()
 
     def flush(self) -> None:
-        if self.rows:
+        if len(self.rows) >= MIN_PACK_OBJECTS:
             self.odb.packs.write_raw(self.parts, self.rows, self.odb.tmp)
+        elif self.rows:  # a handful: loose, as add_files would store them
+            whole = b"".join(self.parts)
+            for oid, offset, size in self.rows:
+                self.odb.add_bytes(whole[offset : offset + size], oid, loose=True)
         self.parts, self.rows, self.offset = [PACK_MAGIC], [], len(PACK_MAGIC)
 
 
