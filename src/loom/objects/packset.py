@@ -173,6 +173,13 @@ class PackSet:
             for pid in list(self._fds):
                 self._close_fd(pid)
 
+    def __del__(self) -> None:  # raw fds are not closed by the garbage collector
+        try:
+            for fd in self._fds.values():
+                os.close(fd)
+        except (AttributeError, OSError):
+            pass
+
     # -- writing -----------------------------------------------------------------
     def write(self, objects: Iterable[tuple[Oid, bytes]], tmp_dir: Path) -> Pack | None:
         """Stream objects into one new pack; the index goes last and makes it visible."""
