@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import make_dataset, snapshot, write
+from .conftest import git, make_dataset, snapshot, write
 
 
 @pytest.fixture
@@ -114,3 +114,13 @@ def test_init_outside_git_and_twice(cli, tmp_path, monkeypatch, git_repo):
     ignored = (git_repo / ".loom/.gitignore").read_text().split()
     assert {"/cache/", "/tmp/", "/lock"} <= set(ignored)
     assert os.path.exists(git_repo / ".loom/config.toml")
+
+
+def test_path_already_tracked_by_git(ws, cli):
+    make_dataset("data", n=2)
+    git("add", "data")
+    git("commit", "-q", "-m", "data in git")
+    err = _fails(cli, ws.root, "add", "data", says="tracked by git")
+    assert "git rm -r --cached data" in err
+    git("rm", "-r", "-q", "--cached", "data")
+    assert cli("add", "data").code == 0

@@ -10,6 +10,8 @@ Every path is validated before anything is written.
 from __future__ import annotations
 
 import os
+import shlex
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -67,7 +69,28 @@ def validate(ws: Workspace, paths: Sequence[StrPath]) -> list[str]:
             )
         gitignore.pattern(rel.rsplit("/", 1)[-1])  # refuses names .gitignore can't hold
         _check_nesting(rel, tracked, str(p))
+    if ws.has_git:
+        _check_not_in_git(ws, rels)
     return rels
+
+
+def _check_not_in_git(ws: Workspace, rels: list[str]) -> None:
+    """Data that git already tracks would stay in git despite the .gitignore line."""
+    proc = subprocess.run(
+        ["git", "ls-files", "-z", "--", *(f":(literal){r}" for r in rels)],
+        cwd=ws.root,
+        capture_output=True,
+    )
+    if proc.returncode != 0 or not proc.stdout:
+        return
+    first = os.fsdecode(proc.stdout.split(b"\0")[0])
+    owner = next((r for r in rels if first == r or first.startswith(r + "/")), first)
+    quoted = shlex.quote(owner)
+    raise UsageError(
+        f"{owner} is tracked by git ({first}); Loom would store it twice.",
+        hint=f"Run `git rm -r --cached {quoted}`, then `loom add {quoted}`.",
+        path=owner,
+    )
 
 
 def _check_nesting(rel: str, tracked: set[str], shown: str) -> None:
