@@ -18,6 +18,7 @@ from pathlib import Path
 from loom._types import StrPath
 from loom.data import gitignore
 from loom.data import pointer as ptrs
+from loom.data.ingest import packing_hasher
 from loom.data.lock import workspace_lock
 from loom.data.pointer import Pointer
 from loom.data.progress import NO_PROGRESS, Progress
@@ -116,7 +117,7 @@ def _add_one(
     ws: Workspace, rel: str, state: StateIndex, jobs: int | None, progress: Progress
 ) -> Pointer:
     full = ws.path_of(rel)
-    snap = scan(full, state, jobs=jobs, progress=progress)
+    snap = scan(full, state, progress=progress, hasher=packing_hasher(ws.odb, jobs))
     assert snap is not None  # validated above
     _store(ws, full, snap, jobs, progress)
     ptr = Pointer(rel, snap.oid, snap.size, snap.kind, snap.files)  # type: ignore[arg-type]

@@ -12,15 +12,18 @@ import marshal
 import os
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from loom._types import Oid
-from loom.data.progress import NO_PROGRESS, Progress
+from loom.data.progress import NO_PROGRESS, Advance, Progress
 from loom.data.state import RACY_NS, StateIndex, StatKey, stat_key
 from loom.data.walk import FileStat, stat_following, walk_files
 from loom.objects.hashing import hash_bytes, hash_file, hash_files
 from loom.objects.tree import Tree, TreeEntry
+
+# Hashes files the state index doesn't know: (paths, sizes, advance) -> oids.
+Hasher = Callable[[Sequence[Path], Sequence[int], Advance], list[Oid]]
 
 
 class Snapshot:
@@ -64,13 +67,18 @@ def scan(
     *,
     jobs: int | None = None,
     progress: Progress = NO_PROGRESS,
+    hasher: Hasher | None = None,
 ) -> Snapshot | None:
-    """Hash ``path`` through the state index; None if it does not exist."""
+    """Hash ``path`` through the state index; None if it does not exist.
+
+    ``hasher`` hashes a folder's files the index doesn't know (default: read and hash);
+    ``loom add`` passes one that also stores them.
+    """
     if not os.path.lexists(path):
         return None
     st = stat_following(str(path)) if path.is_symlink() else os.stat(path)
     if stat.S_ISDIR(st.st_mode):
-        return _scan_dir(path, state, jobs, progress)
+        return _scan_dir(path, state, hasher or _plain_hasher(jobs), progress)
     key = stat_key(st)
     oid = state.get(key)
     if oid is None:
@@ -85,12 +93,16 @@ def _fingerprint(stats: dict[str, FileStat]) -> str:
     return hash_bytes(marshal.dumps([tuple(f) for f in stats.values()]))
 
 
-def _scan_dir(path: Path, state: StateIndex, jobs: int | None, progress: Progress) -> Snapshot:
+def _plain_hasher(jobs: int | None) -> Hasher:
+    return lambda paths, sizes, advance: hash_files(paths, jobs=jobs, on_done=advance)
+
+
+def _scan_dir(path: Path, state: StateIndex, hasher: Hasher, progress: Progress) -> Snapshot:
     stale: list[str] = []
     stats = walk_files(path, stale)
     size = sum(f.key[2] for f in stats.values())
     fingerprint = _fingerprint(stats)
-    build = lambda: _tree(path, stats, state, jobs, progress)  # noqa: E731
+    build = lambda: _tree(path, stats, state, hasher, progress)  # noqa: E731
     known = state.dir_hash(fingerprint)
     if known is not None:
         return Snapshot("dir", known, size, stats=stats, build=build, stale=stale)
@@ -102,7 +114,7 @@ def _scan_dir(path: Path, state: StateIndex, jobs: int | None, progress: Progres
 
 
 def _tree(
-    path: Path, stats: dict[str, FileStat], state: StateIndex, jobs: int | None, progress: Progress
+    path: Path, stats: dict[str, FileStat], state: StateIndex, hasher: Hasher, progress: Progress
 ) -> Tree:
     known: dict[str, Oid] = {}
     todo: list[FileStat] = []
@@ -114,7 +126,7 @@ def _tree(
             known[rel] = oid
     if todo:
         advance = progress.task(f"Hashing {path.name}", len(todo))
-        oids = hash_files([path / fs.rel for fs in todo], jobs=jobs, on_done=advance)
+        oids = hasher([path / fs.rel for fs in todo], [fs.key[2] for fs in todo], advance)
         for fs, oid in zip(todo, oids, strict=True):
             known[fs.rel] = oid
         state.put_many((fs.key, oid) for fs, oid in zip(todo, oids, strict=True))
