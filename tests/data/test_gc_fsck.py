@@ -111,3 +111,25 @@ def test_gc_keeps_run_artifacts_stored_in_the_workspace_cache(ws, cli):
     r = cli("gc", "--workspace")
     assert r.code == 0, r.err
     assert ws.odb.exists(oid) and not ws.odb.exists(garbage.hash)
+
+
+def test_all_commits_sees_every_branch_tag_and_merge_resolution(ws):
+    from loom.data.gc import commit_pointers
+
+    versions = []
+    for text, branch in [("a", None), ("b", None), ("c", "side"), ("d", "main")]:
+        if branch:
+            git("checkout", "-q", *(["-b"] if branch == "side" else []), branch)
+        write("f.txt", text)
+        versions.append(add(ws, ["f.txt"])[0].hash)
+        commit(text)
+    git("tag", "t1", "HEAD~1")
+    import subprocess
+
+    merged = subprocess.run(["git", "merge", "-q", "side", "-m", "merge"], capture_output=True)
+    assert merged.returncode != 0  # the pointer conflicts: resolve it as a user would
+    write("f.txt", "resolved")
+    versions.append(add(ws, ["f.txt"])[0].hash)
+    commit("merge")
+    found = {p.hash for p in commit_pointers(ws)}
+    assert found == set(versions)

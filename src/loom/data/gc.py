@@ -104,19 +104,23 @@ def _git(ws: Workspace, *args: str, data: bytes | None = None) -> bytes:
 
 
 def commit_pointers(ws: Workspace) -> list[Pointer]:
-    """Pointers in every commit reachable from any branch, tag or other ref."""
-    trees = dict.fromkeys(_git(ws, "log", "--all", "--format=%T").split())
+    """Pointers in every commit reachable from any ref (branches, tags, stash).
+
+    One ``git log --all -m --raw`` lists every blob ever written at a ``*.loom``
+    path (merges diffed against each parent, root commits as additions); one
+    ``git cat-file --batch`` reads them.
+    """
     prefix = _git(ws, "rev-parse", "--show-prefix").decode().strip()
+    cmd = ["log", "--all", "-m", "--raw", "--no-abbrev", "--no-renames", "--format=", "-z", "--"]
+    out = _git(ws, *cmd, f":(top,glob){prefix}**/*{ptrs.SUFFIX}")
     blobs: dict[bytes, str] = {}  # blob id -> a workspace path it appeared under
-    for tree in trees:  # commits that share a root tree are listed once
-        listing = _git(ws, "ls-tree", "-r", "-z", "--full-tree", tree.decode())
-        for row in listing.split(b"\0"):
-            meta, _, raw = row.partition(b"\t")
-            path = raw.decode("utf-8", "surrogateescape")
-            parts = meta.split()
-            is_pointer = path.endswith(ptrs.SUFFIX) and path.startswith(prefix)
-            if len(parts) == 3 and parts[1] == b"blob" and is_pointer:
-                blobs.setdefault(parts[2], path[len(prefix) :])
+    fields = out.split(b"\0")
+    for meta, raw in zip(fields, fields[1:], strict=False):
+        parts = meta.strip().split()  # :old_mode new_mode old_sha new_sha status, then path
+        if len(parts) != 5 or not parts[0].startswith(b":") or set(parts[3]) == {ord("0")}:
+            continue  # not a record, or a deletion (which names no new blob)
+        path = raw.decode("utf-8", "surrogateescape")
+        blobs.setdefault(parts[3], path[len(prefix) :])
     return _read_blobs(ws, blobs)
 
 
