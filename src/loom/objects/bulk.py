@@ -54,7 +54,9 @@ def add_files(
                 on_done(counts[oid])
 
 
-def _groups(small, first, limit: int) -> Iterator[list[tuple[StrPath, Oid]]]:
+def _groups(
+    small: list[tuple[StrPath, Oid]], first: dict[Oid, tuple[StrPath, int]], limit: int
+) -> Iterator[list[tuple[StrPath, Oid]]]:
     group: list[tuple[StrPath, Oid]] = []
     total = 0
     for path, oid in small:
@@ -91,7 +93,9 @@ def read_small(path: StrPath) -> bytes:
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
-def _read_stream(results, counts: Counter, on_done: OnDone) -> Iterator[tuple[Oid, bytes]]:
+def _read_stream(
+    results: Iterator[list[tuple[Oid, bytes]]], counts: Counter, on_done: OnDone
+) -> Iterator[tuple[Oid, bytes]]:
     for batch in results:
         yield from batch
         if on_done:

@@ -27,7 +27,7 @@ from loom.errors import CorruptObjectError, MissingObjectError
 from loom.objects import links
 from loom.objects.hashing import ALGO, default_jobs, hash_bytes, hash_file, is_oid
 from loom.objects.pack import PACKS_DIR
-from loom.objects.packset import PackSet
+from loom.objects.packset import Pack, PackSet
 
 copy_file = links.copy_file  # kept: part of this module's original API
 
@@ -301,7 +301,7 @@ class ObjectDB:
             if any(e.oid in oids for e in pack.entries):
                 self.repack(pack, keep=lambda o: o not in oids)
 
-    def repack(self, pack, keep: Callable[[Oid], bool]) -> None:
+    def repack(self, pack: Pack, keep: Callable[[Oid], bool]) -> None:
         """Rewrite ``pack`` with only the objects ``keep`` accepts, then drop the old one.
 
         The new pack is complete before the old index goes, so a kill in between

@@ -214,7 +214,9 @@ class PackSet:
             self._map.update((e.oid, (pack, e.offset, e.size)) for e in pack.entries)
         return pack
 
-    def write_raw(self, parts: list[bytes], rows: list[tuple[Oid, int, int]], tmp_dir) -> Pack:
+    def write_raw(
+        self, parts: list[bytes], rows: list[tuple[Oid, int, int]], tmp_dir: Path
+    ) -> Pack:
         """Write a pack from ready bytes (``parts`` start with PACK_MAGIC) and its index rows.
 
         The caller has verified every object; bytes no row points at are allowed

@@ -173,7 +173,9 @@ class Remote:
                 index[e.oid] = (pid, e.offset, e.size)
         return index, bad
 
-    def _read_indexes(self, ids: list[str], cache_dir: Path | None, bad: list):
+    def _read_indexes(
+        self, ids: list[str], cache_dir: Path | None, bad: list[CorruptObjectError]
+    ) -> Iterator[tuple[str, list[PackEntry]]]:
         fetch = []
         for pid in ids:
             entries = _cached_index(cache_dir / idx_name(pid)) if cache_dir else None
