@@ -185,3 +185,18 @@ def test_add_file_with_verify_refuses_bytes_that_do_not_match_the_oid(odb, tmp_p
         odb.add_file(src, hash_bytes(b"bytes when it was hashed"), verify=True)
     assert list(odb.iter_oids()) == [] and not any(odb.tmp.iterdir())
     assert odb.add_file(src, verify=True) == hash_bytes(b"actual bytes")
+
+
+def test_links_check_the_loose_file_even_when_a_pack_holds_a_good_copy(odb, tmp_path):
+    from tests.objects.helpers import flip_byte
+
+    data = os.urandom(300)
+    oid = hash_bytes(data)
+    odb.write_pack([(oid, data)])
+    odb.add_bytes(data, oid, loose=True)
+    flip_byte(odb.path(oid), 7)
+    with pytest.raises(CorruptObjectError, match=str(odb.path(oid))):
+        odb.write_to(oid, tmp_path / "link", "hardlink")
+    assert not (tmp_path / "link").exists()
+    odb.write_to(oid, tmp_path / "copy", "copy")  # the packed copy is good and is used
+    assert (tmp_path / "copy").read_bytes() == data
