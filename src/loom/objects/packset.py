@@ -76,7 +76,7 @@ class PackSet:
             self._close_fd(gone)
         for gone in set(self.bad) - ids:
             del self.bad[gone]
-        for pid in ids - set(self.packs) - set(self.bad):
+        for pid in ids - set(self.packs):  # bad ones too: a good copy may have replaced one
             self._load(pid)
         self._map = {e.oid: (p, e.offset, e.size) for p in self.packs.values() for e in p.entries}
         self._stamp = stamp
@@ -97,6 +97,7 @@ class PackSet:
         except CorruptObjectError as exc:
             self.bad[pid] = exc
             return
+        self.bad.pop(pid, None)
         self.packs[pid] = Pack(pid, self.dir / pack_name(pid), idx_path, entries)
 
     # -- lookups -----------------------------------------------------------------
