@@ -33,40 +33,25 @@ def _worker(uri: str, experiment_id: str, index: int) -> str:
 
 
 def test_eight_processes_log_to_one_sqlite_store(tmp_path: Path) -> None:
+    """The store is fresh: the eight also race through the first migration."""
     uri = f"sqlite:///{tmp_path / 'loom.db'}"
-    exp_id = open_store(uri).create_experiment("busy").experiment_id
     ctx = mp.get_context("spawn")
     with ctx.Pool(WORKERS) as pool:
-        run_ids = pool.starmap(_worker, [(uri, exp_id, i) for i in range(WORKERS)])
+        run_ids = pool.starmap(_worker, [(uri, "0", i) for i in range(WORKERS)])
+    _check_everything_stored(uri, run_ids)
+
+
+def _check_everything_stored(uri: str, run_ids: list[str]) -> None:
     store = open_store(uri)
-    assert len(set(run_ids)) == WORKERS
+    assert len(set(run_ids)) == len(run_ids)
+    assert [e.name for e in store.list_experiments()] == ["Default"]  # migrated once
     for run_id in run_ids:
         history = store.get_metric_history(run_id, "loss")
         assert [p.step for p in history] == list(range(BATCHES * PER_BATCH))
         run = store.get_run(run_id)
         assert len(run.params) == BATCHES and run.status == RunStatus.FINISHED
         assert run.metrics["loss"] == BATCHES * PER_BATCH - 1
-
-
-def test_eight_processes_open_a_fresh_store_at_once(store_uri: str, tmp_path: Path) -> None:
-    """The first open migrates; seven others racing it must neither fail nor migrate twice."""
-    code = (
-        "import sys; from loom.store import open_store; "
-        "s = open_store(sys.argv[1]); print(s.get_experiment('0').name)"
-    )
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", code, store_uri],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(WORKERS)
-    ]
-    results = [p.communicate(timeout=120) for p in procs]
-    assert [p.returncode for p in procs] == [0] * WORKERS, [err for _, err in results]
-    assert all(out.strip() == "Default" for out, _ in results)
-    assert [e.name for e in open_store(store_uri).list_experiments()] == ["Default"]
+    store.close()
 
 
 def test_a_writer_killed_mid_stream_leaves_a_consistent_store(tmp_path: Path) -> None:
@@ -94,11 +79,8 @@ def test_a_writer_killed_mid_stream_leaves_a_consistent_store(tmp_path: Path) ->
 
 
 @pytest.mark.postgres
-def test_concurrent_writers_on_postgres(pg_schema: str) -> None:
-    exp_id = open_store(pg_schema).create_experiment("busy").experiment_id
+def test_concurrent_writers_on_a_fresh_postgres_schema(pg_schema: str) -> None:
     ctx = mp.get_context("spawn")
     with ctx.Pool(4) as pool:
-        run_ids = pool.starmap(_worker, [(pg_schema, exp_id, i) for i in range(4)])
-    store = open_store(pg_schema)
-    for run_id in run_ids:
-        assert len(store.get_metric_history(run_id, "loss")) == BATCHES * PER_BATCH
+        run_ids = pool.starmap(_worker, [(pg_schema, "0", i) for i in range(4)])
+    _check_everything_stored(pg_schema, run_ids)
