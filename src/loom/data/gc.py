@@ -10,6 +10,7 @@ are never removed, so an add or push running next to gc is safe.
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -115,7 +116,7 @@ def commit_pointers(ws: Workspace) -> list[Pointer]:
     out = _git(ws, *cmd, f":(top,glob){prefix}**/*{ptrs.SUFFIX}")
     blobs: dict[bytes, str] = {}  # blob id -> a workspace path it appeared under
     fields = out.split(b"\0")
-    for meta, raw in zip(fields, fields[1:], strict=False):
+    for meta, raw in itertools.pairwise(fields):
         parts = meta.strip().split()  # :old_mode new_mode old_sha new_sha status, then path
         if len(parts) != 5 or not parts[0].startswith(b":") or set(parts[3]) == {ord("0")}:
             continue  # not a record, or a deletion (which names no new blob)
