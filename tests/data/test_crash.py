@@ -17,7 +17,7 @@ from .conftest import commit, git, loom_proc, loom_run, snapshot, write
 pytestmark = pytest.mark.slow
 
 # After the interpreter starts (~0.3 s): early, middle and late in the work.
-DELAYS = (0.4, 0.8, 1.3)
+DELAYS = (0.3, 0.6, 1.0)
 
 
 def _dataset(root: Path, n: int = 800, big: int = 2, seed: int = 0) -> None:
