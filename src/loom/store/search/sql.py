@@ -53,8 +53,10 @@ def leaf_condition(c: Cmp, dialect: str) -> tuple[Any, ColumnElement[bool]] | No
     else:
         cond = _compare(table.value, c.op, c.value, dialect, is_text=True)
         if dialect == "postgresql" and c.op == "=":
-            # lets PostgreSQL use its prefix index; the full comparison stays
-            cond = and_(func.left(table.value, PG_PREFIX) == c.value[:PG_PREFIX], cond)
+            # the form of PostgreSQL's prefix index; for a value shorter than the
+            # prefix it is the whole test (and two tests would halve the row estimate)
+            prefix = func.left(table.value, PG_PREFIX) == c.value[:PG_PREFIX]
+            cond = prefix if len(c.value) < PG_PREFIX else and_(prefix, cond)
     return table, and_(table.key == c.key, cond)
 
 
