@@ -256,10 +256,16 @@ def loom_version() -> str:
         capture_output=True,
         text=True,
     ).stdout.strip()
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    git = ["git", "-C", str(ROOT)]
+    commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "--untracked-files=no", "--", "src"],
+        capture_output=True,
+        text=True,
     ).stdout.strip()
-    return f"{out or '?'} (commit {commit or '?'})"
+    # Loom runs from the working tree (an editable install): say when it held uncommitted code.
+    state = " + uncommitted changes in src/" if dirty else ""
+    return f"{out or '?'} (working tree at commit {commit.stdout.strip() or '?'}{state})"
 
 
 def write_section(name: str, body: str) -> None:

@@ -282,7 +282,7 @@ def main() -> int:
 
     moto = None if args.no_s3 else Moto()
     env = setup_env(moto.url if moto else None)
-    info = {"load_before": load_before, "done": 0, "dvc_bin": dvc_bin}
+    info = {"load_before": load_before, "done": 0, "dvc_bin": dvc_bin, "loom": c.loom_version()}
     names = [t.name for t in tools]
     try:
         for i, (rep, name) in enumerate(c.interleaved(args.reps, names)):
@@ -306,7 +306,7 @@ def report(args, rows: dict[str, c.Row], info: dict, final: bool = False) -> Non
         c.print_summary(list(rows.values()), "DVC")
     if not args.doc:
         return
-    versions = {"loom": c.loom_version(), "dvc": dvc_version(info["dvc_bin"])}
+    versions = {"loom": info["loom"], "dvc": dvc_version(info["dvc_bin"])}
     s3 = min(args.s3_reps, info["done"])
     body = "\n".join(
         [

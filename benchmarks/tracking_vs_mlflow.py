@@ -211,7 +211,7 @@ def main() -> int:
     tools = Tools(c.ensure_venv("mlflow-venv", MLFLOW_REQS))
     names = [args.only] if args.only else ["loom", "mlflow"]
     rows = make_rows(args)
-    info = {"load_before": os.getloadavg(), "m1": {}, "done": 0}
+    info = {"load_before": os.getloadavg(), "m1": {}, "done": 0, "loom": c.loom_version()}
     # The short workloads first, so that a run cut short still reports them.
     for _ in range(args.reps):
         for tool in names:
@@ -255,7 +255,7 @@ def write_doc(args, rows, info: dict, tools: Tools) -> None:
         capture_output=True,
         text=True,
     ).stdout.strip()
-    versions = {"loom": c.loom_version(), "mlflow": mlflow_v or "?"}
+    versions = {"loom": info["loom"], "mlflow": mlflow_v or "?"}
     agree = {True: "yes", False: "**no**", None: "not compared"}[info["same"]]
     base = info["baseline"]
     body = "\n".join(
