@@ -96,8 +96,8 @@ class ExperimentsMixin(StoreBase):
                 .where(ExperimentRow.lifecycle_stage.in_(lifecycles(view)))
                 .order_by(ExperimentRow.experiment_id)
             ).all()
-            tags = _tags_by_experiment(conn, [r.experiment_id for r in rows])
-            return [_entity(r, tags.get(r.experiment_id, {})) for r in rows]
+            tags = tags_by_experiment(conn, [r.experiment_id for r in rows])
+            return [experiment_entity(r, tags.get(r.experiment_id, {})) for r in rows]
 
     @retrying
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
@@ -155,7 +155,7 @@ def _select_one(conn: Connection, eid: int):
     return conn.execute(select(ExperimentRow).where(ExperimentRow.experiment_id == eid)).first()
 
 
-def _tags_by_experiment(conn: Connection, ids: list[int]) -> dict[int, dict[str, str]]:
+def tags_by_experiment(conn: Connection, ids: list[int]) -> dict[int, dict[str, str]]:
     out: dict[int, dict[str, str]] = {}
     if not ids:
         return out
@@ -168,10 +168,12 @@ def _tags_by_experiment(conn: Connection, ids: list[int]) -> dict[int, dict[str,
 
 
 def _to_entity(conn: Connection, row) -> Experiment:
-    return _entity(row, _tags_by_experiment(conn, [row.experiment_id]).get(row.experiment_id, {}))
+    return experiment_entity(
+        row, tags_by_experiment(conn, [row.experiment_id]).get(row.experiment_id, {})
+    )
 
 
-def _entity(row, tags: dict[str, str]) -> Experiment:
+def experiment_entity(row, tags: dict[str, str]) -> Experiment:
     return Experiment(
         experiment_id=str(row.experiment_id),
         name=row.name,

@@ -11,11 +11,14 @@ from __future__ import annotations
 from loom.store.experiments import ExperimentsMixin
 from loom.store.history import HistoryMixin
 from loom.store.runs import RunsMixin
+from loom.store.search.experiments import ExperimentSearchMixin
 from loom.store.search.mixin import SearchMixin
 from loom.store.writes import WritesMixin
 
 
-class Store(SearchMixin, HistoryMixin, WritesMixin, RunsMixin, ExperimentsMixin):
+class Store(
+    ExperimentSearchMixin, SearchMixin, HistoryMixin, WritesMixin, RunsMixin, ExperimentsMixin
+):
     """Experiments, runs, params, metrics, tags, inputs and artifacts in SQL.
 
     Each method is one transaction; entities come back, never ORM rows.

@@ -39,11 +39,7 @@ class SearchMixin(StoreBase):
         ...                          " or tags.team = 'search')", order_by=["metrics.acc DESC"])
         >>> more = store.search_runs(["1"], ..., page_token=page.next_page_token)
         """
-        if isinstance(max_results, bool) or not 1 <= max_results <= MAX_RESULTS:
-            raise ValidationError(
-                f"max_results must be between 1 and {MAX_RESULTS}, got {max_results!r}.",
-                hint="Page through larger results with page_token.",
-            )
+        check_max_results(max_results)
         if isinstance(experiment_ids, str):
             experiment_ids = [experiment_ids]
         ids = sorted({int(e) for e in map(str, experiment_ids) if e.isdigit()})
@@ -65,6 +61,16 @@ class SearchMixin(StoreBase):
         more = len(rows) > max_results
         token = encode_token(positions[max_results], fp) if more else None
         return Page(items=runs, next_page_token=token)
+
+
+def check_max_results(max_results: int) -> None:
+    if isinstance(max_results, bool) or not isinstance(max_results, int):
+        raise ValidationError(f"max_results must be an integer, got {max_results!r}.")
+    if not 1 <= max_results <= MAX_RESULTS:
+        raise ValidationError(
+            f"max_results must be between 1 and {MAX_RESULTS}, got {max_results!r}.",
+            hint="Page through larger results with page_token.",
+        )
 
 
 def _fetch(

@@ -56,6 +56,35 @@ NUMERIC_ATTRIBUTES = {"start_time", "end_time"}
 # tags MLflow keeps in run columns
 TAG_ALIASES = {"mlflow.runName": "run_name", "mlflow.user": "user_id"}
 COMPARE = {"=", "!=", "<", "<=", ">", ">="}
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """What a filter may name: prefixes, attributes (numeric ones), tag aliases."""
+
+    prefixes: dict[str, str]
+    attributes: dict[str, str]
+    numeric: frozenset[str]
+    tag_aliases: dict[str, str]
+
+    @property
+    def kinds(self) -> str:
+        names = {"metric": "metrics", "param": "params", "tag": "tags", "attribute": "attributes"}
+        return ", ".join(names[k] for k in names if k in self.prefixes.values())
+
+
+RUNS = Grammar(PREFIXES, ATTRIBUTES, frozenset(NUMERIC_ATTRIBUTES), TAG_ALIASES)
+EXPERIMENTS = Grammar(
+    {k: v for k, v in PREFIXES.items() if v in ("tag", "attribute")},
+    {
+        "name": "name",
+        "experiment_id": "experiment_id",
+        "creation_time": "creation_time",
+        "last_update_time": "last_update_time",
+    },
+    frozenset({"creation_time", "last_update_time"}),
+    {},
+)
 _OPS = {"==": "=", "<>": "!="}
 
 
@@ -89,8 +118,9 @@ class SortKey:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, grammar: Grammar = RUNS) -> None:
         self.text = text
+        self.g = grammar
         self.tokens = tokenize(text)
         self.i = 0
 
@@ -144,17 +174,13 @@ class _Parser:
         self.take()
         prefix, dot, rest = start.text.partition(".")
         if not dot:
-            name = ATTRIBUTES.get(prefix)
+            name = self.g.attributes.get(prefix)
             if name is None:
-                raise self.error(
-                    f"{prefix!r} needs a prefix (metrics, params, tags or attributes)", start
-                )
+                raise self.error(f"{prefix!r} needs a prefix ({self.g.kinds})", start)
             return "attribute", name, start
-        kind = PREFIXES.get(prefix.lower())
+        kind = self.g.prefixes.get(prefix.lower())
         if kind is None:
-            raise self.error(
-                f"unknown prefix {prefix!r} (use metrics, params, tags or attributes)", start
-            )
+            raise self.error(f"unknown prefix {prefix!r} (use {self.g.kinds})", start)
         if not rest:
             if self.tok.kind not in ("BACKTICK", "DQUOTED"):
                 raise self.error(f"expected a key after {prefix}.")
@@ -167,8 +193,8 @@ class _Parser:
         kind, key, start = self.ident()
         if kind == "attribute":
             key = self.attribute(key, start)
-        elif kind == "tag" and key in TAG_ALIASES:
-            kind, key = "attribute", TAG_ALIASES[key]
+        elif kind == "tag" and key in self.g.tag_aliases:
+            kind, key = "attribute", self.g.tag_aliases[key]
         op = self.operator()
         if op in ("IS NULL", "IS NOT NULL"):
             if kind == "attribute":
@@ -180,9 +206,9 @@ class _Parser:
         return cmp
 
     def attribute(self, key: str, start: Token) -> str:
-        name = ATTRIBUTES.get(key)
+        name = self.g.attributes.get(key)
         if name is None:
-            known = ", ".join(sorted(set(ATTRIBUTES.values())))
+            known = ", ".join(sorted(set(self.g.attributes.values())))
             raise self.error(f"unknown attribute {key!r}; known: {known}", start)
         return name
 
@@ -232,7 +258,7 @@ class _Parser:
 
 def _check_types(p: _Parser, c: Cmp) -> None:
     values = c.value if isinstance(c.value, tuple) else (c.value,)
-    numeric = c.kind == "metric" or (c.kind == "attribute" and c.key in NUMERIC_ATTRIBUTES)
+    numeric = c.kind == "metric" or (c.kind == "attribute" and c.key in p.g.numeric)
     where = f"{c.kind}s.{c.key}" if c.kind != "attribute" else f"attributes.{c.key}"
     if numeric:
         if c.op in ("LIKE", "ILIKE"):
@@ -248,24 +274,24 @@ def _check_types(p: _Parser, c: Cmp) -> None:
             raise bad_filter(p.text, c.pos, f"{c.op} does not apply to {where}")
 
 
-def parse_filter(text: str | None) -> Node | None:
+def parse_filter(text: str | None, grammar: Grammar = RUNS) -> Node | None:
     """Parse a filter; None for an empty one. Raises ValidationError with the position."""
     if text is None or not text.strip():
         return None
-    p = _Parser(text)
+    p = _Parser(text, grammar)
     node = p.or_expr()
     p.expect_end()
     return node
 
 
-def parse_order_by(clause: str) -> SortKey:
+def parse_order_by(clause: str, grammar: Grammar = RUNS) -> SortKey:
     """``"metrics.acc DESC"`` → SortKey("metric", "acc", False)."""
-    p = _Parser(clause)
+    p = _Parser(clause, grammar)
     kind, key, start = p.ident()
     if kind == "attribute":
         key = p.attribute(key, start)
-    elif kind == "tag" and key in TAG_ALIASES:
-        kind, key = "attribute", TAG_ALIASES[key]
+    elif kind == "tag" and key in grammar.tag_aliases:
+        kind, key = "attribute", grammar.tag_aliases[key]
     ascending = True
     if p.tok.upper in ("ASC", "DESC"):
         ascending = p.take().upper == "ASC"

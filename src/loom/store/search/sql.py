@@ -47,11 +47,11 @@ def leaf_condition(c: Cmp, dialect: str) -> tuple[Any, ColumnElement[bool]] | No
         return None
     table = _TABLES[c.kind]
     if c.kind == "metric":
-        cond = _compare(table.value, c.op, c.value, dialect, is_text=False)
+        cond = compare(table.value, c.op, c.value, dialect, is_text=False)
         if c.op in ("!=", "NOT IN"):
             cond = or_(cond, table.is_nan.is_(true()))
     else:
-        cond = _compare(table.value, c.op, c.value, dialect, is_text=True)
+        cond = compare(table.value, c.op, c.value, dialect, is_text=True)
         if dialect == "postgresql" and c.op == "=":
             # the form of PostgreSQL's prefix index; for a value shorter than the
             # prefix it is the whole test (and two tests would halve the row estimate)
@@ -65,7 +65,7 @@ def _text(col: Any, dialect: str) -> Any:
     return col.collate("C") if dialect == "postgresql" else col
 
 
-def _compare(col: Any, op: str, value: Any, dialect: str, *, is_text: bool) -> Any:
+def compare(col: Any, op: str, value: Any, dialect: str, *, is_text: bool) -> Any:
     if op == "LIKE":
         return col.like(value)
     if op == "ILIKE":
@@ -85,7 +85,7 @@ def _comparison(c: Cmp, dialect: str, probe: bool) -> ColumnElement[bool]:
     if c.kind == "attribute":
         col = _COLUMNS[c.key]
         is_text = c.key not in ("start_time", "end_time")
-        return _compare(col, c.op, c.value, dialect, is_text=is_text)
+        return compare(col, c.op, c.value, dialect, is_text=is_text)
     table = _TABLES[c.kind]
     leaf = leaf_condition(c, dialect)
     if leaf is None:  # IS [NOT] NULL
