@@ -55,7 +55,7 @@ class WritesMixin(StoreBase):
                 _insert_history(conn, metric_rows)
                 _update_latest(conn, _latest_per_key(metric_rows))
             if tags:
-                rows = [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()]
+                rows = [{"run_id": run_id, "key": k, "value": v} for k, v in sorted(tags.items())]
                 upsert(conn, TagRow, rows, ["run_id", "key"], ["value"])
 
     @retrying
@@ -140,7 +140,11 @@ def _write_params(conn: Connection, run_id: str, params: dict[str, str]) -> None
                 old_value=old,
                 new_value=params[key],
             )
-    new = [{"run_id": run_id, "key": k, "value": v} for k, v in params.items() if k not in stored]
+    new = [
+        {"run_id": run_id, "key": k, "value": v}
+        for k, v in sorted(params.items())
+        if k not in stored
+    ]
     insert_ignore(conn, ParamRow, new)
 
 
@@ -169,7 +173,9 @@ def _latest_per_key(rows: list[tuple]) -> list[dict[str, Any]]:
         cur = best.get(row[1])
         if cur is None or _order_key(row) > _order_key(cur):
             best[row[1]] = row
-    return [dict(zip(METRIC_COLUMNS, row, strict=True)) for row in best.values()]
+    # rows in key order: two writers upserting the same keys lock them in the same
+    # order, so PostgreSQL can't deadlock them
+    return [dict(zip(METRIC_COLUMNS, best[k], strict=True)) for k in sorted(best)]
 
 
 def _update_latest(conn: Connection, rows: list[dict[str, Any]]) -> None:
