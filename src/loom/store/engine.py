@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from loom.errors import LoomError, StoreError, ValidationError
 
@@ -121,9 +121,6 @@ def retrying(fn: F) -> F:
                 return fn(*args, **kwargs)
             except LoomError:
                 raise
-            except OperationalError as exc:
-                if not is_busy(exc) or time.monotonic() > deadline:
-                    raise _store_error(exc) from exc
             except DBAPIError as exc:
                 if not is_busy(exc) or time.monotonic() > deadline:
                     raise _store_error(exc) from exc
