@@ -8,6 +8,7 @@ import yaml
 
 import loom
 from loom.cli.main import run as loom_cli
+from loom.objects.hashing import hash_bytes
 from loom.tracking import fluent
 
 
@@ -36,3 +37,29 @@ def test_run_in_a_workspace_uses_its_store_cache_and_pointer_hashes(git_repo: Pa
     assert cache.exists(art.hash)  # stored once: the data cache already held these bytes
     (got,) = fluent.get_client().get_run(run.run_id).inputs
     assert got.hash == pointer["hash"]
+
+
+def test_artifact_sharing_bytes_with_packed_data_downloads_and_survives_gc(
+    git_repo: Path, tmp_path: Path, capsys
+) -> None:
+    assert loom_cli(["init"]) == 0
+    data = git_repo / "data"
+    data.mkdir()
+    for i in range(40):  # enough small files that `loom add` packs them
+        (data / f"part-{i}.csv").write_text(f"id\n{i}\n")
+    assert loom_cli(["add", "data"]) == 0
+    cache = fluent.get_client().backend.odb
+    (git_repo / "copy.csv").write_text("id\n7\n")  # same bytes as data/part-7.csv
+    with loom.start_run(capture_env=False) as run:
+        art = loom.log_artifact(git_repo / "copy.csv")
+    assert cache.is_packed(art.hash)
+
+    out = fluent.get_client().download_artifacts(run.run_id, "copy.csv", tmp_path / "dl")
+    assert out.read_text() == "id\n7\n"
+
+    # Drop the data from the workspace: gc must still keep the run's artifact.
+    (git_repo / "data.loom").unlink()
+    capsys.readouterr()
+    assert loom_cli(["gc", "--workspace", "--grace", "0", "--json"]) == 0
+    assert not cache.exists(hash_bytes(b"id\n1\n"))  # gc did remove unreferenced data
+    assert cache.read(art.hash) == b"id\n7\n"

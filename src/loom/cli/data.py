@@ -222,9 +222,8 @@ def _run_artifacts(ws) -> set[str]:
     """Objects that tracked runs' artifacts use, when runs keep them in this workspace's cache.
 
     gc must keep them. loom.data sits below the tracking store and can't ask it,
-    so the CLI, which may import anything, reads the hashes and passes them down.
+    so the CLI, which may import anything, asks the client and passes them down.
     """
-    from loom.errors import StoreError
     from loom.tracking.uri import artifact_root, resolve_tracking_uri, sqlite_path
 
     uri = resolve_tracking_uri()
@@ -232,22 +231,11 @@ def _run_artifacts(ws) -> set[str]:
         return set()
     db = sqlite_path(uri)
     if db is not None and not db.exists():
-        return set()
-    import sqlalchemy as sa
+        return set()  # no run was ever logged here
+    from loom.tracking.client import Client
 
-    engine = sa.create_engine(uri)
-    try:
-        with engine.connect() as conn:
-            if not sa.inspect(conn).has_table("artifacts"):
-                return set()
-            return set(conn.execute(sa.text("select distinct hash from artifacts")).scalars())
-    except sa.exc.SQLAlchemyError as exc:
-        raise StoreError(
-            f"Can't read the tracking store {uri} to keep run artifacts: {exc}",
-            hint="Fix tracking.uri (or LOOM_TRACKING_URI), then run `loom gc` again.",
-        ) from None
-    finally:
-        engine.dispose()
+    with Client(uri) as client:
+        return client.artifact_hashes()
 
 
 def fsck(jobs: int | None = JOBS, quiet: bool = QUIET, as_json: bool = JSON) -> None:

@@ -108,6 +108,12 @@ class WritesMixin(StoreBase):
             rows = conn.execute(q.order_by(ArtifactRow.path)).all()
             return [Artifact(r.path, r.hash, r.size) for r in rows]
 
+    @retrying
+    def artifact_hashes(self) -> set[str]:
+        """Every object any run's artifacts name, deleted runs included (for ``loom gc``)."""
+        with self._read() as conn:
+            return set(conn.execute(select(ArtifactRow.hash).distinct()).scalars())
+
 
 def _input_fields(i: RunInput) -> dict[str, Any]:
     return {

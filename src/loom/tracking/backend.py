@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from loom.objects.hashing import hash_file, hash_files
-from loom.objects.odb import ObjectDB, copy_file
+from loom.objects.odb import ObjectDB
 from loom.tracking import uri as uris
 
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ class Backend(Protocol):
     def put_files(self, files: Sequence[Path]) -> list[tuple[str, int]]: ...
     def put_bytes(self, data: bytes) -> tuple[str, int]: ...
     def get_file(self, oid: str, dst: Path) -> None: ...
+    def artifact_hashes(self) -> set[str]: ...
 
 
 class LocalBackend:
@@ -107,13 +108,16 @@ class LocalBackend:
         return self.odb.add_bytes(data), len(data)
 
     def get_file(self, oid: str, dst: Path) -> None:
-        src = self.odb.path(oid)
-        if not src.exists():
-            self.odb.open(oid)  # raises MissingObjectError with its hint
+        """Copy an artifact's object to ``dst``, verified; loose or packed (an artifact
+        may share its bytes with a small data file that ``loom add`` packed)."""
         dst.parent.mkdir(parents=True, exist_ok=True)
         tmp = dst.with_name(f".{dst.name}.loom-tmp{os.getpid()}")
-        copy_file(src, tmp)
-        os.replace(tmp, dst)  # a reader never sees half a file
+        tmp.unlink(missing_ok=True)
+        try:
+            self.odb.write_to(oid, tmp, mode="copy")
+            os.replace(tmp, dst)  # a reader never sees half a file
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 def open_backend(uri: str) -> Backend:

@@ -369,6 +369,15 @@ class Client:
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[Artifact]:
         return self.backend.list_artifacts(run_id, prefix=path or None)
 
+    def artifact_hashes(self) -> set[str]:
+        """Every object that any run's artifacts name: what ``loom gc`` must keep."""
+        return self.backend.artifact_hashes()
+
+    @property
+    def artifact_root(self) -> Path:
+        """Where this client's artifact bytes live (an object store root)."""
+        return self.backend.odb.root
+
     def download_artifacts(self, run_id: str, path: str = "", dst_path: StrPath = ".") -> Path:
         """Copy the artifact file or folder ``path`` ("" for all) under ``dst_path``."""
         return artifacts.download(self.backend, run_id, path, dst_path)
