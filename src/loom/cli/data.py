@@ -105,15 +105,9 @@ def status(
     if as_json:
         output.print_json([r.as_dict() for r in rows])
         return
-    if not rows:
-        output.console.print("Nothing is tracked yet; `loom add PATH` starts.")
-    for r in rows:
-        cache = "" if r.in_cache else " [yellow](not in cache)[/]"
-        colour = "green" if r.state == "clean" else "red"
-        output.console.print(f"[{colour}]{r.state:9}[/] {escape(r.path)}{cache}", soft_wrap=True)
-        for label, names in (("added", r.added), ("modified", r.modified), ("deleted", r.deleted)):
-            for name in names:
-                output.console.print(f"    {label}: {r.path}/{name}", soft_wrap=True, markup=False)
+    from loom.cli.fast import print_status
+
+    print_status(rows)  # the same lines as the fast path of the console script
 
 
 def checkout(

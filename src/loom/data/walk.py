@@ -75,23 +75,25 @@ def walk_files(top: Path, stale: list[str] | None = None) -> dict[str, FileStat]
     Temp files left by a killed checkout are skipped (and listed in ``stale``).
     """
     out: dict[str, FileStat] = {}
+    new, is_reg = _new_stat, stat.S_ISREG  # locals: this loop runs once per file
     stack = [("", str(top))]
     while stack:
         prefix, folder = stack.pop()
         with os.scandir(folder) as it:
             for entry in it:
-                rel = prefix + entry.name
+                name = entry.name
                 if entry.is_dir(follow_symlinks=False):
-                    stack.append((rel + "/", entry.path))
+                    stack.append((prefix + name + "/", entry.path))
                     continue
-                if entry.name.endswith(TMP_SUFFIX):
+                if name.endswith(TMP_SUFFIX):
                     if stale is not None:
                         stale.append(entry.path)
                     continue
                 st = stat_following(entry.path) if entry.is_symlink() else entry.stat()
-                if not stat.S_ISREG(st.st_mode):
+                if not is_reg(st.st_mode):
                     continue  # sockets, fifos and devices are not data
-                out[rel] = _new_stat(
+                rel = prefix + name
+                out[rel] = new(
                     FileStat,
                     (rel, (st.st_ino, st.st_mtime_ns, st.st_size), st.st_mode & 0o100 != 0),
                 )

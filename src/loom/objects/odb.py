@@ -61,8 +61,12 @@ class ObjectDB:
         return self.objects / oid[:2] / oid[2:]
 
     def exists(self, oid: Oid) -> bool:
+        # loose first: one stat, where loading the pack indexes costs 0.1 s per 20k objects
+        # (trees are stored loose, and `status` asks only about them)
+        if os.path.exists(f"{self.objects}/{oid[:2]}/{oid[2:]}"):
+            return True
         self.packs.refresh()
-        return oid in self.packs or self.path(oid).exists()
+        return oid in self.packs
 
     def missing(self, oids: Iterable[Oid]) -> set[Oid]:
         """The oids the store lacks: one index refresh, then a dict hit or a stat each."""

@@ -1,0 +1,53 @@
+"""The console script's fast ``loom status`` (no typer): same output and errors as the full CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import make_dataset, write
+
+_SCRIPT = "import sys; from loom.cli.fast import main; sys.argv[0] = 'loom'; main()"
+
+
+def loom(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the real console-script entry point in a fresh interpreter."""
+    cmd = [sys.executable, "-c", _SCRIPT, *args]
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def test_fast_status_prints_what_the_full_cli_prints(ws, cli):
+    make_dataset("data", n=5)
+    write("model.bin", b"weights")
+    assert cli("add", "data", "model.bin").code == 0
+    write("data/extra.txt", "new")
+    Path("model.bin").unlink()
+    for args in ((), ("--json",), ("data",), ("-q", "-j", "2", "data")):
+        fast, full = loom("status", *args), cli("status", *args)
+        assert (fast.returncode, fast.stdout) == (full.code, full.out), args
+    rows = json.loads(loom("status", "--json").stdout)
+    assert [(r["path"], r["state"], r["added"]) for r in rows] == [
+        ("data", "modified", ["extra.txt"]),
+        ("model.bin", "deleted", []),
+    ]
+
+
+def test_fast_status_never_imports_typer_and_errors_keep_their_hint(ws, tmp_path):
+    probe = "import sys; from loom.cli.fast import main; sys.argv = ['loom', 'status']\n"
+    probe += "try:\n    main()\nexcept SystemExit:\n    print('typer' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert out.stdout.strip().splitlines()[-1] == "False"
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    r = loom("status", cwd=outside)
+    assert r.returncode == 1 and "not inside a Loom workspace" in r.stderr
+    assert "Hint:" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_other_commands_and_options_go_through_typer(ws):
+    assert loom("status", "--help").stdout.count("--json") == 1
+    r = loom("status", "--jobs", "x")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert loom("--version").stdout.startswith("loom ")
