@@ -12,9 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from loom.errors import AlreadyExistsError, ConflictError, NotFoundError, ValidationError
 from loom.store.base import StoreBase, chunks, now_ms
 from loom.store.engine import retrying
-from loom.store.entities import Lifecycle, Run, RunInput, RunStatus
+from loom.store.entities import Artifact, Lifecycle, Run, RunInput, RunStatus
 from loom.store.names import generate_run_name
 from loom.store.schema import (
+    ArtifactRow,
     ExperimentRow,
     InputRow,
     LatestMetricRow,
@@ -24,6 +25,7 @@ from loom.store.schema import (
 )
 from loom.store.validation import (
     parse_experiment_id,
+    validate_artifacts,
     validate_run_id,
     validate_run_name,
     validate_tags,
@@ -41,8 +43,10 @@ class RunsMixin(StoreBase):
         user: str | None = None,
         tags: dict[str, str] | None = None,
         run_id: str | None = None,
+        artifacts: Sequence[Artifact] = (),
     ) -> Run:
-        """Start a RUNNING run in an active experiment.
+        """Start a RUNNING run in an active experiment, with its first tags and artifacts
+        (the environment a client records) in the same transaction.
 
         >>> run = store.create_run("0", name="exp-001", tags={"team": "search"})
         >>> run.status
@@ -52,6 +56,7 @@ class RunsMixin(StoreBase):
         run_id = uuid.uuid4().hex if run_id is None else validate_run_id(run_id)
         name = validate_run_name(name) if name is not None else generate_run_name()
         tags = validate_tags(tags)
+        art_rows = artifact_rows(run_id, artifacts)
         row = {
             "run_id": run_id,
             "experiment_id": eid,
@@ -71,6 +76,8 @@ class RunsMixin(StoreBase):
                         TagRow.__table__.insert(),
                         [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()],
                     )
+                if art_rows:
+                    conn.execute(ArtifactRow.__table__.insert(), art_rows)
         except IntegrityError as exc:
             raise AlreadyExistsError(
                 f"A run with id {run_id!r} already exists.", run_id=run_id
@@ -107,21 +114,20 @@ class RunsMixin(StoreBase):
         """Change status, end time or name; other fields are immutable."""
         values: dict[str, object] = {}
         if status is not None:
-            try:
-                values["status"] = RunStatus(status).value
-            except ValueError:
-                raise ValidationError(
-                    f"Invalid run status {status!r}: one of "
-                    + ", ".join(s.value for s in RunStatus),
-                ) from None
+            values["status"] = status_value(status)
         if end_time is not None:
             values["end_time"] = int(end_time)
         if name is not None:
             values["name"] = validate_run_name(name)
         with self._write() as conn:
-            require_run(conn, run_id)
-            if values:
-                conn.execute(update(RunRow).where(RunRow.run_id == run_id).values(**values))
+            if not values:
+                require_run(conn, run_id)
+                return
+            validate_run_id(run_id)
+            # the UPDATE's row count says whether the run exists: no SELECT first
+            done = conn.execute(update(RunRow).where(RunRow.run_id == run_id).values(**values))
+            if done.rowcount == 0:
+                raise _no_run(run_id)
 
     def delete_run(self, run_id: str) -> None:
         """Soft delete: hidden from active searches, restorable."""
@@ -188,6 +194,24 @@ def _require_active_experiment(conn: Connection, eid: int, raw: str) -> None:
             f"Experiment {raw} is deleted; runs can't be created in it.",
             hint=f"loom exp restore {raw}",
         )
+
+
+def status_value(status: RunStatus | str) -> str:
+    try:
+        return RunStatus(status).value
+    except ValueError:
+        raise ValidationError(
+            f"Invalid run status {status!r}: one of " + ", ".join(s.value for s in RunStatus),
+        ) from None
+
+
+def artifact_rows(run_id: str, artifacts: Sequence[Artifact]) -> list[dict]:
+    """Validated artifact rows; the last of a path in ``artifacts`` wins."""
+    validate_artifacts(artifacts)
+    latest = {a.path: a for a in artifacts}
+    return [
+        {"run_id": run_id, "path": a.path, "hash": a.hash, "size": a.size} for a in latest.values()
+    ]
 
 
 def metric_value(value: float | None, is_nan: bool) -> float:

@@ -6,19 +6,26 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, select, update
 
 from loom.errors import ConflictError
 from loom.store.base import StoreBase, chunks
 from loom.store.engine import retrying
-from loom.store.entities import Artifact, Metric, RunInput
-from loom.store.runs import require_run
-from loom.store.schema import ArtifactRow, InputRow, LatestMetricRow, MetricRow, ParamRow, TagRow
+from loom.store.entities import Artifact, Metric, RunInput, RunStatus
+from loom.store.runs import artifact_rows, require_run, status_value
+from loom.store.schema import (
+    ArtifactRow,
+    InputRow,
+    LatestMetricRow,
+    MetricRow,
+    ParamRow,
+    RunRow,
+    TagRow,
+)
 from loom.store.upsert import insert_for, insert_ignore, upsert
 from loom.store.validation import (
     METRIC_COLUMNS,
     metric_tuples,
-    validate_artifacts,
     validate_inputs,
     validate_params,
     validate_run_id,
@@ -49,14 +56,35 @@ class WritesMixin(StoreBase):
         tags = validate_tags(tags)
         with self._write() as conn:
             require_run(conn, run_id, active=True)
-            if params:
-                _write_params(conn, run_id, params)
-            if metric_rows:
-                _insert_history(conn, metric_rows)
-                _update_latest(conn, _latest_per_key(metric_rows))
-            if tags:
-                rows = [{"run_id": run_id, "key": k, "value": v} for k, v in sorted(tags.items())]
-                upsert(conn, TagRow, rows, ["run_id", "key"], ["value"])
+            _write_batch(conn, run_id, metric_rows, params, tags)
+
+    @retrying
+    def end_run(
+        self,
+        run_id: str,
+        status: RunStatus | str,
+        end_time: int,
+        metrics: Sequence[Metric] = (),
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
+        """A run's last metrics and tags and its final status in ONE transaction.
+
+        With no metrics or tags this is ``update_run(run_id, status=…, end_time=…)``
+        (a deleted run may be ended); with them, the run must be active, as for
+        :meth:`log_batch`.
+
+        >>> store.end_run(run.run_id, "FINISHED", 1700000000000, tags={"stage": "done"})
+        """
+        metric_rows = metric_tuples(validate_run_id(run_id), metrics)
+        tags = validate_tags(tags)
+        if not metric_rows and not tags:
+            self.update_run(run_id, status=status, end_time=end_time)
+            return
+        values = {"status": status_value(status), "end_time": int(end_time)}
+        with self._write() as conn:
+            require_run(conn, run_id, active=True)
+            _write_batch(conn, run_id, metric_rows, {}, tags)
+            conn.execute(update(RunRow).where(RunRow.run_id == run_id).values(**values))
 
     @retrying
     def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None:
@@ -80,12 +108,7 @@ class WritesMixin(StoreBase):
     @retrying
     def log_artifacts(self, run_id: str, artifacts: Sequence[Artifact]) -> None:
         """Record ``path -> (hash, size)``; logging a path again replaces it."""
-        validate_artifacts(artifacts)
-        latest = {a.path: a for a in artifacts}  # the last one of a path in the batch wins
-        rows = [
-            {"run_id": run_id, "path": a.path, "hash": a.hash, "size": a.size}
-            for a in latest.values()
-        ]
+        rows = artifact_rows(run_id, artifacts)
         with self._write() as conn:
             require_run(conn, run_id, active=True)
             for part in chunks(rows):
@@ -113,6 +136,23 @@ class WritesMixin(StoreBase):
         """Every object any run's artifacts name, deleted runs included (for ``loom gc``)."""
         with self._read() as conn:
             return set(conn.execute(select(ArtifactRow.hash).distinct()).scalars())
+
+
+def _write_batch(
+    conn: Connection,
+    run_id: str,
+    metric_rows: list[tuple],
+    params: dict[str, str],
+    tags: dict[str, str],
+) -> None:
+    if params:
+        _write_params(conn, run_id, params)
+    if metric_rows:
+        _insert_history(conn, metric_rows)
+        _update_latest(conn, _latest_per_key(metric_rows))
+    if tags:
+        rows = [{"run_id": run_id, "key": k, "value": v} for k, v in sorted(tags.items())]
+        upsert(conn, TagRow, rows, ["run_id", "key"], ["value"])
 
 
 def _input_fields(i: RunInput) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import os
 import threading
 import weakref
 from collections import defaultdict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from loom.errors import LoomError, StoreError, UsageError
 from loom.store.entities import Metric
@@ -80,15 +80,19 @@ class MetricBuffer:
         """Points not yet in the store, counting a batch being written right now."""
         return len(self._pending) + len(self._retry) + self._inflight
 
-    def flush(self) -> None:
-        """Write everything buffered now; raise a kept error or the error of this write."""
-        self._drain()
+    def flush(self, last: Mapping[str, Writer] | None = None) -> None:
+        """Write everything buffered now; raise a kept error or the error of this write.
+
+        ``last`` maps a run id to the writer of that run's final chunk: ending a run
+        writes its last points and its status in one transaction.
+        """
+        self._drain(last or {})
         self.raise_error()
 
     def flush_keep_error(self) -> None:
         """Write what is buffered; a failure stays kept for the next ``add`` or ``flush``."""
         if self._error is None:
-            self._drain()
+            self._drain({})
 
     def raise_error(self) -> None:
         err, self._error = self._error, None
@@ -125,9 +129,9 @@ class MetricBuffer:
             self._wake.wait(self.interval)
             self._wake.clear()
             if self._error is None:
-                self._drain()
+                self._drain({})
 
-    def _drain(self) -> None:
+    def _drain(self, last: Mapping[str, Writer]) -> None:
         with self._flush_lock:
             # Count before moving, so pending() never reads 0 while points are in hand.
             self._inflight = len(self._retry)
@@ -136,11 +140,11 @@ class MetricBuffer:
                 self._inflight += 1
                 batch.append(self._pending.popleft())
             try:
-                self._write_batch(batch)
+                self._write_batch(batch, last)
             finally:
                 self._inflight = 0
 
-    def _write_batch(self, batch: list[tuple[str, Item]]) -> None:
+    def _write_batch(self, batch: list[tuple[str, Item]], last: Mapping[str, Writer]) -> None:
         if not batch:
             return
         metrics: dict[str, list[Metric]] = defaultdict(list)
@@ -155,13 +159,15 @@ class MetricBuffer:
             ms = metrics.get(run_id, [])
             for i in range(0, max(len(ms), 1), MAX_BATCH):
                 chunks.append((run_id, ms[i : i + MAX_BATCH], tags.pop(run_id, {})))
-        for n, (run_id, ms, ts) in enumerate(chunks):
+            if run_id in last:  # the run's final chunk goes to its own writer
+                chunks[-1] = (*chunks[-1][:3], last[run_id])
+        for n, (run_id, ms, ts, *writer) in enumerate(chunks):
             try:
-                self._write(run_id, ms, ts)
+                (writer[0] if writer else self._write)(run_id, ms, ts)
             except BaseException as exc:  # kept for the caller; never swallowed
                 # A rejected batch (bad key or value) can never succeed: drop it but
                 # report it. Anything else (store down, disk full) is retried later.
                 rest = chunks[n + 1 :] if isinstance(exc, UsageError) else chunks[n:]
-                self._retry = [(r, m) for r, ms_, ts_ in rest for m in [*ms_, *ts_.items()]]
+                self._retry = [(c[0], m) for c in rest for m in [*c[1], *c[2].items()]]
                 self._error = exc
                 return

@@ -66,6 +66,7 @@ class Client:
         interval = float(config.get("tracking.flush_interval", self._settings))
         self._buffer = MetricBuffer(self._write_buffered, interval=min(interval, 1.0))
         self._extras: dict[str, RunExtras] = {}
+        self._stored: dict[bytes, tuple[str, int]] = {}  # env file bytes -> (oid, size)
         _CLIENTS.add(self)
 
     def __repr__(self) -> str:
@@ -93,6 +94,7 @@ class Client:
             if self._backend is not None:
                 self._backend.close()
                 self._backend = None
+                self._stored = {}
 
     def upgrade(self) -> None:
         """Apply pending schema migrations (``loom db upgrade``)."""
@@ -165,12 +167,15 @@ class Client:
             all_tags.update(cached.tags)
         all_tags.update({k: str(v) for k, v in (tags or {}).items()})
         run = self.backend.create_run(
-            experiment_id, name=name, start_time=now_ms(), user=env.current_user(), tags=all_tags
+            experiment_id,
+            name=name,
+            start_time=now_ms(),
+            user=env.current_user(),
+            tags=all_tags,
+            artifacts=self._env_artifacts(cached) if cached is not None else (),
         )
         extras = self._extras.setdefault(run.run_id, RunExtras())
-        if cached is not None:
-            self._log_env_files(run.run_id, cached)
-        elif capture_env:
+        if cached is None and capture_env:
             extras.background(lambda: self._capture_env(run.run_id))
         if log_system_metrics:
             interval = float(config.get("tracking.system_metrics_interval", self._settings))
@@ -215,11 +220,19 @@ class Client:
         errors: list[BaseException] = []
         if extras is not None:
             errors += extras.stop()
+        status, end_time, ended = RunStatus(status), end_time or now_ms(), []
+
+        def end(rid: str, metrics: Sequence[Metric], tags: dict[str, str]) -> None:
+            # the run's last buffered points and its status: one transaction, not two
+            self.backend.end_run(rid, status, end_time, list(metrics), tags or None)
+            ended.append(rid)
+
         try:
-            self._buffer.flush()
+            self._buffer.flush(last={run_id: end})
         except LoomError as exc:
             errors.append(exc)
-        self.backend.update_run(run_id, status=RunStatus(status), end_time=end_time or now_ms())
+        if not ended:  # nothing was buffered, or writing it failed: the status still lands
+            self.backend.update_run(run_id, status=status, end_time=end_time)
         if errors:
             raise errors[0]
 
@@ -397,12 +410,20 @@ class Client:
         self._log_env_files(run_id, captured)
 
     def _log_env_files(self, run_id: str, captured: env.Captured) -> None:
-        arts = []
-        for path, data in captured.files.items():
-            oid, size = self.backend.put_bytes(data)
-            arts.append(Artifact(path, oid, size))
+        arts = self._env_artifacts(captured)
         if arts:
             self.backend.log_artifacts(run_id, arts)
+
+    def _env_artifacts(self, captured: env.Captured) -> list[Artifact]:
+        # Every run of a process records the same requirements and diff: store the
+        # bytes once, then only name them (objects are immutable once written).
+        arts = []
+        for path, data in captured.files.items():
+            stored = self._stored.get(data)
+            if stored is None:
+                stored = self._stored[data] = self.backend.put_bytes(data)
+            arts.append(Artifact(path, *stored))
+        return arts
 
 
 def _number(key: str, value: Any) -> float:

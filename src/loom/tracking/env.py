@@ -38,20 +38,31 @@ def process_start_ticks(pid: int) -> str | None:
         return None
 
 
-def current_user() -> str:
+@functools.cache
+def _user(pid: int) -> str:
     try:
         return getpass.getuser()
     except Exception:  # no passwd entry in some containers
         return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
 
 
+def current_user() -> str:
+    """The login name (looked up once per process, not at every run)."""
+    return _user(os.getpid())
+
+
 def process_tags() -> dict[str, str]:
-    pid = os.getpid()
+    """Host, pid, command and user of this process: a fresh dict each call."""
+    return dict(_process_tags(os.getpid(), tuple(sys.argv)))
+
+
+@functools.lru_cache(maxsize=4)
+def _process_tags(pid: int, argv: tuple[str, ...]) -> dict[str, str]:
     tags = {
         "loom.host": socket.gethostname(),
         "loom.pid": str(pid),
-        "loom.source.command": shlex.join(sys.argv) if sys.argv else sys.executable,
-        "mlflow.source.name": sys.argv[0] if sys.argv and sys.argv[0] else "<stdin>",
+        "loom.source.command": shlex.join(argv) if argv else sys.executable,
+        "mlflow.source.name": argv[0] if argv and argv[0] else "<stdin>",
         "mlflow.user": current_user(),
     }
     start = process_start_ticks(pid)
