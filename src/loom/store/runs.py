@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from loom.errors import AlreadyExistsError, ConflictError, NotFoundError, ValidationError
 from loom.store.base import StoreBase, chunks, now_ms
@@ -226,14 +227,13 @@ def load_runs(conn: Connection, rows: Sequence[Row]) -> list[Run]:
     metrics: dict[str, dict[str, float]] = {i: {} for i in ids}
     inputs: dict[str, list[RunInput]] = {i: [] for i in ids}
     for part in chunks(ids):
-        # plain tuples fetched in one go: this runs for every page of every search
+        # plain DBAPI tuples: this runs for every page of every search, and building
+        # SQLAlchemy rows for a page's thousands of params and tags cost more than SQL
         for table, into in ((ParamRow, params), (TagRow, tags)):
-            q = select(table.run_id, table.key, table.value).where(table.run_id.in_(part))
-            for run_id, key, value in conn.execute(q).all():
+            for run_id, key, value in _by_run(conn, table, ("run_id", "key", "value"), part):
                 into[run_id][key] = value
-        lm = LatestMetricRow
-        q = select(lm.run_id, lm.key, lm.value, lm.is_nan).where(lm.run_id.in_(part))
-        for run_id, key, value, is_nan in conn.execute(q).all():
+        columns = ("run_id", "key", "value", "is_nan")
+        for run_id, key, value, is_nan in _by_run(conn, LatestMetricRow, columns, part):
             metrics[run_id][key] = metric_value(value, is_nan)
         q = select(InputRow).where(InputRow.run_id.in_(part)).order_by(InputRow.id)
         for r in conn.execute(q).all():
@@ -255,3 +255,26 @@ def load_runs(conn: Connection, rows: Sequence[Row]) -> list[Run]:
         )
         for r in rows
     ]
+
+
+def _by_run(conn: Connection, model: Any, columns: tuple[str, ...], ids: list[str]) -> list:
+    """``SELECT columns FROM model WHERE run_id IN ids`` on the driver's own cursor.
+
+    Only constant names are formatted in; the ids are bound. Driver errors become
+    SQLAlchemy's, so the store's retry and error handling see them as usual.
+    """
+    quote = conn.dialect.identifier_preparer.quote
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = "SELECT {} FROM {} WHERE run_id IN ({})".format(
+        ", ".join(quote(c) for c in columns),
+        quote(model.__tablename__),
+        ", ".join([mark] * len(ids)),
+    )
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, ids)
+        return cursor.fetchall()
+    except conn.dialect.dbapi.Error as exc:
+        raise DBAPIError.instance(sql, ids, exc, conn.dialect.dbapi.Error) from exc
+    finally:
+        cursor.close()
