@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from loom._types import Oid
 from loom.data.progress import Advance
@@ -29,7 +28,7 @@ _BATCH = 64  # files per thread task: amortizes the executor's cost per file
 def packing_hasher(odb: ObjectDB, jobs: int | None = None) -> Hasher:
     """A hasher for ``scan`` that also stores small new files, each read once."""
 
-    def hasher(paths: Sequence[Path], sizes: Sequence[int], advance: Advance) -> list[Oid]:
+    def hasher(paths: Sequence[str], sizes: Sequence[int], advance: Advance) -> list[Oid]:
         out: list[Oid] = [""] * len(paths)
         small = [i for i, size in enumerate(sizes) if size < PACK_THRESHOLD]
         big = [i for i, size in enumerate(sizes) if size >= PACK_THRESHOLD]
@@ -45,13 +44,13 @@ def packing_hasher(odb: ObjectDB, jobs: int | None = None) -> Hasher:
             big_oids = pool.map(lambda i: hash_file(paths[i], sizes[i]), big)
             for group in _groups(small, sizes):
                 batches = [group[k : k + _BATCH] for k in range(0, len(group), _BATCH)]
-                fresh: dict[Oid, bytes] = {}
-                for rows in pool.map(read_batch, batches):
-                    for i, oid, data in rows:
-                        out[i] = oid
-                        fresh.setdefault(oid, data)
-                    advance(len(rows))
-                _store(odb, fresh)
+                rows = pool.map(read_batch, batches)  # read ahead while the pack is written
+                fresh = _fresh(odb, rows, out, advance)
+                if len(group) >= MIN_PACK_OBJECTS:
+                    odb.write_pack(fresh)  # streams: no copy of the group in one buffer
+                else:  # a pack of a few objects costs more than it saves
+                    for oid, data in fresh:
+                        odb.add_bytes(data, oid)
             for i, oid in zip(big, big_oids, strict=True):
                 out[i] = oid
                 advance(1)
@@ -74,11 +73,15 @@ def _groups(indexes: list[int], sizes: Sequence[int]) -> Iterator[list[int]]:
         yield group
 
 
-def _store(odb: ObjectDB, fresh: dict[Oid, bytes]) -> None:
-    missing = odb.missing(fresh)
-    new = [(oid, data) for oid, data in fresh.items() if oid in missing]
-    if len(new) >= MIN_PACK_OBJECTS:
-        odb.write_pack(new)
-    else:  # a pack of a few objects costs more than it saves
-        for oid, data in new:
-            odb.add_bytes(data, oid)
+def _fresh(
+    odb: ObjectDB, results: Iterator[list[tuple[int, Oid, bytes]]], out: list[Oid], advance: Advance
+) -> Iterator[tuple[Oid, bytes]]:
+    """The ``(oid, bytes)`` the store lacks, batch by batch; fills ``out`` as batches come."""
+    for rows in results:
+        missing = odb.missing({oid for _, oid, _ in rows})
+        for i, oid, data in rows:
+            out[i] = oid
+            if oid in missing:
+                missing.discard(oid)  # a repeat within the batch is stored once
+                yield oid, data
+        advance(len(rows))

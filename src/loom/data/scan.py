@@ -23,7 +23,7 @@ from loom.objects.hashing import hash_bytes, hash_file, hash_files
 from loom.objects.tree import Tree, TreeEntry
 
 # Hashes files the state index doesn't know: (paths, sizes, advance) -> oids.
-Hasher = Callable[[Sequence[Path], Sequence[int], Advance], list[Oid]]
+Hasher = Callable[[Sequence[str], Sequence[int], Advance], list[Oid]]
 
 
 class Snapshot:
@@ -126,7 +126,8 @@ def _tree(
             known[rel] = oid
     if todo:
         advance = progress.task(f"Hashing {path.name}", len(todo))
-        oids = hasher([path / fs.rel for fs in todo], [fs.key[2] for fs in todo], advance)
+        top = str(path)  # str paths: pathlib's `/` costs ~20 µs a file
+        oids = hasher([f"{top}/{fs.rel}" for fs in todo], [fs.key[2] for fs in todo], advance)
         for fs, oid in zip(todo, oids, strict=True):
             known[fs.rel] = oid
         state.put_many((fs.key, oid) for fs, oid in zip(todo, oids, strict=True))
