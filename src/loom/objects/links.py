@@ -87,3 +87,49 @@ def place_link(src: Path, dest: Path, mode: str) -> None:
             mode=mode,
             path=str(dest),
         ) from None
+
+
+_COPY_CHUNK = 16 * 1024 * 1024
+
+
+def copy_hashing(src: StrPath, dst: StrPath) -> str:
+    """Copy ``src`` to the new file ``dst``; returns the BLAKE3 hex of the bytes written.
+
+    A reflink where the filesystem can (then the clone is hashed); otherwise one
+    pass: each chunk is hashed by BLAKE3's threads while the same chunk is
+    written, so a big file is read once instead of once to hash and once to copy,
+    and the object always matches the name it gets, whatever ``src`` does meanwhile.
+    """
+    import blake3
+
+    from loom.objects.hashing import hash_file
+
+    if reflink(src, dst):
+        return hash_file(dst)
+    hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
+    buf = bytearray(_COPY_CHUNK)
+    view = memoryview(buf)
+    fin = os.open(src, os.O_RDONLY)
+    try:
+        fout = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            _copy_loop(fin, fout, view, hasher)
+        finally:
+            os.close(fout)
+    finally:
+        os.close(fin)
+    return hasher.hexdigest()
+
+
+def _copy_loop(fin: int, fout: int, view: memoryview, hasher) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    # hashing and writing release the GIL: on two cores they overlap
+    with ThreadPoolExecutor(1) as pool:
+        while n := os.readv(fin, [view]):
+            chunk = view[:n]
+            hashed = pool.submit(hasher.update, chunk)
+            written = 0
+            while written < n:
+                written += os.write(fout, chunk[written:])
+            hashed.result()
