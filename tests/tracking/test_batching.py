@@ -276,3 +276,25 @@ def test_forked_child_logs_to_the_run_and_leaves_it_running(store_uri: str, tmp_
         run = c.get_run(run_id)
         assert run.status == RunStatus.FINISHED and run.metrics == {"parent": 1.0, "child": 2.0}
         assert len(c.get_metric_history(run_id, "parent")) == 1
+
+
+def test_log_batch_hands_points_over_in_bulk_and_end_run_writes_them(client) -> None:
+    # more points than max_pending: the flusher is woken, and end_run still writes
+    # the rest together with the status
+    from loom.store.entities import Metric
+
+    run = _run(client)
+    client._buffer.max_pending = 500
+    ts = now_ms()
+    for b in range(6):
+        client.log_batch(
+            run.run_id, [Metric("loss", b * 1000 + j, ts, b * 1000 + j) for j in range(1000)]
+        )
+    client.set_tag(run.run_id, "phase", "done")
+    client.set_terminated(run.run_id)
+    assert client._buffer.pending() == 0
+    history = client.get_metric_history(run.run_id, "loss")
+    assert [m.step for m in history] == list(range(6000))
+    got = client.get_run(run.run_id)
+    assert got.metrics["loss"] == 5999 and got.tags["phase"] == "done"
+    assert got.status == RunStatus.FINISHED

@@ -207,21 +207,20 @@ def _insert_history(conn: Connection, rows: list[tuple]) -> None:
     conn.exec_driver_sql(sql, rows)
 
 
-def _order_key(row: tuple) -> tuple:
-    # MLflow's "latest": highest step, then latest timestamp, then largest value (NaN lowest)
-    _run, _key, value, is_nan, timestamp, step = row
-    return (step, timestamp, not is_nan, value or 0.0)
-
-
 def _latest_per_key(rows: list[tuple]) -> list[dict[str, Any]]:
-    best: dict[str, tuple] = {}
+    # MLflow's "latest": highest step, then latest timestamp, then largest value (NaN
+    # lowest). The order key is built once per row, inline: this runs for every point.
+    best: dict[str, tuple[tuple, tuple]] = {}
+    get = best.get
     for row in rows:
-        cur = best.get(row[1])
-        if cur is None or _order_key(row) > _order_key(cur):
-            best[row[1]] = row
+        _run, key, value, is_nan, timestamp, step = row
+        rank = (step, timestamp, not is_nan, value or 0.0)
+        cur = get(key)
+        if cur is None or rank > cur[0]:
+            best[key] = (rank, row)
     # rows in key order: two writers upserting the same keys lock them in the same
     # order, so PostgreSQL can't deadlock them
-    return [dict(zip(METRIC_COLUMNS, best[k], strict=True)) for k in sorted(best)]
+    return [dict(zip(METRIC_COLUMNS, best[k][1], strict=True)) for k in sorted(best)]
 
 
 def _update_latest(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -339,11 +339,10 @@ class Client:
             self.backend.log_batch(
                 run_id, params={k: str(v) for k, v in params.items()}, tags=str_tags or None
             )
-        else:
-            for item in str_tags.items():
-                self._buffer.add(run_id, item)
-        for m in metrics:
-            self._buffer.add(run_id, m)
+        elif str_tags:
+            self._buffer.add_many(run_id, list(str_tags.items()))
+        if metrics:
+            self._buffer.add_many(run_id, metrics)
 
     def flush(self) -> None:
         """Write every buffered point now; raise any error a background write hit."""
