@@ -67,31 +67,9 @@ def add(
     quiet: bool = QUIET,
 ) -> None:
     """Store files or folders in the cache and write their .loom pointer files."""
-    from loom.data.add import add as add_paths
+    from loom.cli.data_run import run_add
 
-    ws = _ws()
-    with progress_bars(quiet) as bars:
-        pointers = add_paths(ws, paths, jobs=jobs, progress=bars)
-    if quiet:
-        return
-    for p in pointers:
-        what = f"{p.files} files, " if p.kind == "dir" else ""
-        output.console.print(
-            f"Added {p.rel} ({what}{p.size} bytes) -> {p.pointer_rel}", soft_wrap=True, markup=False
-        )
-    if ws.has_git:
-        files = " ".join(_git_paths(ws, pointers))
-        output.console.print(f"To track the changes with git, run:\n  git add {files}")
-
-
-def _git_paths(ws, pointers) -> list[str]:
-    import shlex
-
-    out: list[str] = []
-    for p in pointers:
-        folder = p.rel.rsplit("/", 1)[0] + "/" if "/" in p.rel else ""
-        out += [shlex.quote(p.pointer_rel), shlex.quote(folder + ".gitignore")]
-    return list(dict.fromkeys(out))
+    run_add(paths, jobs, quiet, progress_bars)
 
 
 def status(
@@ -117,32 +95,15 @@ def checkout(
     quiet: bool = QUIET,
 ) -> None:
     """Make the workspace match the pointers (e.g. after `git checkout`)."""
-    from loom.data.checkout import checkout as do_checkout
+    from loom.cli.data_run import run_checkout
 
-    with progress_bars(quiet) as bars:
-        r = do_checkout(_ws(), paths or [], force=force, jobs=jobs, progress=bars)
-    if not quiet:
-        output.console.print(
-            f"{r.written} file(s) written, {r.removed} removed, {r.unchanged} path(s) unchanged."
-        )
+    run_checkout(paths or [], force, jobs, quiet, progress_bars)
 
 
 def _sync(verb: str, paths, remote, jobs, quiet, as_json, **kw) -> None:
-    from loom.data import sync
+    from loom.cli.data_run import run_sync
 
-    with progress_bars(quiet or as_json) as bars:
-        r = getattr(sync, verb)(_ws(), paths or [], remote=remote, jobs=jobs, progress=bars, **kw)
-    if as_json:
-        output.print_json(r.as_dict())
-    elif not quiet:
-        output.console.print(
-            f"{verb.capitalize()}: {r.transferred} object(s) transferred ({r.bytes} bytes), "
-            f"{r.skipped} already there. Remote: {r.remote}",
-            soft_wrap=True,
-        )
-        if r.checkout is not None:
-            c = r.checkout
-            output.console.print(f"Checkout: {c.written} written, {c.removed} removed.")
+    run_sync(verb, paths or [], remote, jobs, quiet, as_json, progress_bars, **kw)
 
 
 def push(

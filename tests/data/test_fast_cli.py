@@ -1,4 +1,4 @@
-"""The console script's fast ``loom status`` (no typer): same output and errors as the full CLI."""
+"""The console script's fast data commands (no typer): same output and errors as the full CLI."""
 
 from __future__ import annotations
 
@@ -51,3 +51,21 @@ def test_other_commands_and_options_go_through_typer(ws):
     r = loom("status", "--jobs", "x")
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert loom("--version").stdout.startswith("loom ")
+
+
+def test_fast_data_commands_print_what_the_full_cli_prints(ws, cli, tmp_path):
+    make_dataset("data", n=5)
+    fast = loom("add", "data")
+    assert fast.returncode == 0 and "Added data (5 files" in fast.stdout
+    assert "git add data.loom .gitignore" in fast.stdout
+    assert cli("remote", "add", "-d", "store", str(tmp_path / "remote")).code == 0
+    assert loom("push", "-q").stdout == ""
+    pushed = json.loads(loom("push", "--json").stdout)
+    assert pushed["transferred"] == 0 and pushed["skipped"] > 0
+    write("data/part-000.csv", "changed")
+    r = loom("checkout")
+    assert r.returncode == 1 and "checkout would lose them" in r.stderr and "Hint:" in r.stderr
+    r = loom("checkout", "-f", "data")
+    assert (r.returncode, r.stdout) == (0, "1 file(s) written, 0 removed, 0 path(s) unchanged.\n")
+    assert loom("pull", "-j", "2").stdout == cli("pull", "-j", "2").out
+    assert loom("add", "-j", "2", "-q", "data").stdout == ""
