@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy import Connection, CursorResult, Row, bindparam, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from loom.errors import AlreadyExistsError, ConflictError, NotFoundError, ValidationError
@@ -126,7 +127,7 @@ class RunsMixin(StoreBase):
                 return
             validate_run_id(run_id)
             # the UPDATE's row count says whether the run exists: no SELECT first
-            done = conn.execute(update(RunRow).where(RunRow.run_id == run_id).values(**values))
+            done = set_run_fields(conn, run_id, values)
             if done.rowcount == 0:
                 raise _no_run(run_id)
 
@@ -195,6 +196,20 @@ def _require_active_experiment(conn: Connection, eid: int, raw: str) -> None:
             f"Experiment {raw} is deleted; runs can't be created in it.",
             hint=f"loom exp restore {raw}",
         )
+
+
+def set_run_fields(conn: Connection, run_id: str, values: dict[str, object]) -> CursorResult:
+    """UPDATE the run's ``values``; the result's rowcount says whether the run exists."""
+    params = {f"v_{k}": v for k, v in values.items()}
+    return conn.execute(_update_stmt(tuple(sorted(values))), {"rid": run_id, **params})
+
+
+@functools.cache
+def _update_stmt(fields: tuple[str, ...]) -> Any:
+    # built once per set of fields: building an UPDATE costs more than running it
+    t = RunRow.__table__
+    where = t.c.run_id == bindparam("rid")
+    return update(t).where(where).values({f: bindparam(f"v_{f}") for f in fields})
 
 
 def status_value(status: RunStatus | str) -> str:

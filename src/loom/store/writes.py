@@ -6,20 +6,19 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, select
 
 from loom.errors import ConflictError
 from loom.store.base import StoreBase, chunks
 from loom.store.engine import retrying
 from loom.store.entities import Artifact, Metric, RunInput, RunStatus
-from loom.store.runs import artifact_rows, require_run, status_value
+from loom.store.runs import artifact_rows, require_run, set_run_fields, status_value
 from loom.store.schema import (
     ArtifactRow,
     InputRow,
     LatestMetricRow,
     MetricRow,
     ParamRow,
-    RunRow,
     TagRow,
 )
 from loom.store.upsert import insert_for, insert_ignore, upsert
@@ -84,7 +83,7 @@ class WritesMixin(StoreBase):
         with self._write() as conn:
             require_run(conn, run_id, active=True)
             _write_batch(conn, run_id, metric_rows, {}, tags)
-            conn.execute(update(RunRow).where(RunRow.run_id == run_id).values(**values))
+            set_run_fields(conn, run_id, values)
 
     @retrying
     def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None:
