@@ -200,18 +200,3 @@ def test_links_check_the_loose_file_even_when_a_pack_holds_a_good_copy(odb, tmp_
     assert not (tmp_path / "link").exists()
     odb.write_to(oid, tmp_path / "copy", "copy")  # the packed copy is good and is used
     assert (tmp_path / "copy").read_bytes() == data
-
-
-def test_add_file_hashes_the_bytes_it_copies_in_one_pass(odb, tmp_path):
-    from loom.objects.links import copy_hashing
-
-    src = tmp_path / "big.bin"
-    src.write_bytes(os.urandom(40 * 1024 * 1024 + 123))  # several copy chunks
-    oid = odb.add_file(src)
-    assert oid == hash_bytes(src.read_bytes()) and odb.read(oid) == src.read_bytes()
-    assert copy_hashing(src, tmp_path / "copy.bin") == oid
-    # a stale oid is refused even without verify: the check costs nothing now
-    src.write_bytes(b"rewritten")
-    with pytest.raises(CorruptObjectError, match="changed while it was being added"):
-        odb.add_file(src, hash_bytes(b"what it held when hashed"))
-    assert not any(odb.tmp.iterdir())

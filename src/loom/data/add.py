@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import stat
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,7 +27,6 @@ from loom.data.state import StateIndex, stat_key
 from loom.data.walk import find_pointers
 from loom.data.workspace import Workspace
 from loom.errors import CorruptObjectError, UsageError
-from loom.objects.odb import PACK_THRESHOLD
 
 
 def add(
@@ -119,40 +117,13 @@ def _add_one(
     ws: Workspace, rel: str, state: StateIndex, jobs: int | None, progress: Progress
 ) -> Pointer:
     full = ws.path_of(rel)
-    snap = _ingest_new_file(ws, full, state) or scan(
-        full, state, progress=progress, hasher=packing_hasher(ws.odb, jobs)
-    )
+    snap = scan(full, state, progress=progress, hasher=packing_hasher(ws.odb, jobs))
     assert snap is not None  # validated above
     _store(ws, full, snap, jobs, progress)
     ptr = Pointer(rel, snap.oid, snap.size, snap.kind, snap.files)  # type: ignore[arg-type]
     ptrs.save(ws.root, ptr)
     gitignore.ensure_ignored(full.parent, full.name)
     return ptr
-
-
-def _ingest_new_file(ws: Workspace, full: Path, state: StateIndex) -> Snapshot | None:
-    """A big file the state index doesn't know: hashed while it is copied in, one read.
-
-    Anything else (folders, links, small or known files) is left to ``scan``.
-    """
-    if full.is_symlink():
-        return None
-    st = os.stat(full)
-    if not stat.S_ISREG(st.st_mode) or st.st_size < PACK_THRESHOLD:
-        return None
-    key = stat_key(st)
-    if state.get(key) is not None:
-        return None
-    oid = ws.odb.add_file(full)  # CorruptObjectError if it changes while being copied
-    if stat_key(os.stat(full)) != key:  # changed between our stat and the copy
-        raise CorruptObjectError(
-            f"{full} changed while it was being added.",
-            hint=f"Run `loom add {full.relative_to(ws.root).as_posix()}` again "
-            "once nothing writes to it.",
-            path=str(full),
-        )
-    state.put(key, oid)
-    return Snapshot("file", oid, st.st_size, key=key)
 
 
 def _store(ws: Workspace, full: Path, snap: Snapshot, jobs: int | None, progress: Progress) -> None:

@@ -49,21 +49,29 @@ class StateIndex:
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            try:
-                conn.execute("pragma journal_mode=wal")
-                conn.executescript(_SCHEMA)
-            except sqlite3.DatabaseError:
-                # The index only caches hashes: a damaged one is rebuilt, never trusted.
-                conn.close()
-                for suffix in ("", "-wal", "-shm"):
-                    Path(str(self.path) + suffix).unlink(missing_ok=True)
-                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-                conn.execute("pragma journal_mode=wal")
-                conn.executescript(_SCHEMA)
-            self._conn = conn
+            self._conn = self._open()
         return self._conn
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            conn.execute("pragma journal_mode=wal")
+            conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError:
+            # The index only caches hashes: a damaged one is rebuilt, never trusted.
+            conn.close()
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(self.path) + suffix).unlink(missing_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("pragma journal_mode=wal")
+            conn.executescript(_SCHEMA)
+        # WAL + synchronous=normal: a commit doesn't fsync. On ext4 an fsync flushes every
+        # dirty file of the journal transaction, so after `loom add` of a 2 GiB file it
+        # waited for the whole copy. A power cut may drop the last commits, never corrupt
+        # the database, and the index only caches hashes that are recomputed if lost.
+        conn.execute("pragma synchronous=normal")
+        return conn
 
     def _load(self) -> dict[StatKey, Oid]:
         if self._cache is None:

@@ -227,37 +227,33 @@ class ObjectDB:
     def add_file(self, src: StrPath, oid: Oid | None = None, *, verify: bool = False) -> Oid:
         """Copy ``src`` into the store as a loose object (a reflink where the filesystem can).
 
-        The copy is hashed as it is written (one read of ``src``), so the object
-        always matches its name: a given ``oid`` that the bytes no longer match,
-        or a size or mtime change of ``src`` during the copy, raises
-        CorruptObjectError. ``verify`` is kept for callers; the check is always on.
+        With ``verify`` the copy is hashed; without, a size or mtime change of
+        ``src`` during the copy is still caught (cheap, and catches a writer).
 
         No fsync here, unlike packs and ``add_bytes``: these objects come from a
-        file the user still has, an fsync of a 2 GiB object waits ~3 s for the disk,
-        and the rename after the full write already makes a kill safe. A power cut
-        within the kernel's writeback delay (~30 s) can leave a torn object, which
-        every reader detects (checkout, push and fsck verify loose objects, and
-        ``loom fsck`` names it), so a torn object is never silently used.
+        file the user still has, an fsync of a 2 GiB object waits seconds for the
+        disk, and the rename after the full write already makes a kill safe. A
+        power cut within the kernel's writeback delay (~30 s) can leave a torn
+        object, which every reader detects (checkout, push and fsck verify loose
+        objects, and ``loom fsck`` names it), so it is never silently used.
         """
-        if oid is not None and self.exists(oid):
+        oid = oid or hash_file(src)
+        if self.exists(oid):
             self.touch([oid])
             return oid
         tmp = self.tmp_path()
         try:
             before = os.stat(src)
-            actual = links.copy_hashing(src, tmp)
+            links.copy_file(src, tmp)  # reflink, else copy_file_range/sendfile: in the kernel
             after = os.stat(src)
             if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
                 raise _changed(src)
-            if oid is not None and actual != oid:
+            if verify and hash_file(tmp) != oid:
                 raise _changed(src)
-            if oid is None and self.exists(actual):
-                self.touch([actual])
-                return actual
-            self._install(tmp, actual)
+            self._install(tmp, oid)
         finally:
             tmp.unlink(missing_ok=True)
-        return actual
+        return oid
 
     def touch(self, oids: Iterable[Oid]) -> None:
         """Mark stored objects as just used, so gc's grace period covers them again.
