@@ -120,6 +120,8 @@ def _add_one(
     snap = scan(full, state, progress=progress, hasher=packing_hasher(ws.odb, jobs))
     assert snap is not None  # validated above
     _store(ws, full, snap, jobs, progress)
+    if snap.kind == "dir":  # every object is stored now: spare the next status that check
+        state.put_complete(snap.oid)
     ptr = Pointer(rel, snap.oid, snap.size, snap.kind, snap.files)  # type: ignore[arg-type]
     ptrs.save(ws.root, ptr)
     gitignore.ensure_ignored(full.parent, full.name)
