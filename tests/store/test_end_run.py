@@ -60,3 +60,16 @@ def test_create_run_with_artifacts(store: Store) -> None:
     with pytest.raises(ValidationError):
         store.create_run("0", artifacts=[Artifact("../escape", "c" * 64, 1)])
     assert store.search_runs(["0"]).items == before  # no run without its artifacts
+
+
+def test_a_page_loads_each_runs_inputs_in_logged_order(store: Store) -> None:
+    from loom.store import RunInput
+
+    runs = [store.create_run("0", start_time=i) for i in range(3)]
+    for i, run in enumerate(runs):
+        store.log_inputs(run.run_id, [RunInput(f"z{i}", "a" * 64, 1, name="first")])
+    for i, run in enumerate(runs):
+        store.log_inputs(run.run_id, [RunInput(f"a{i}", "b" * 64, None, "directory", "c0ffee")])
+    page = store.search_runs(["0"], order_by=["attributes.start_time ASC"]).items
+    assert [[x.path for x in r.inputs] for r in page] == [["z0", "a0"], ["z1", "a1"], ["z2", "a2"]]
+    assert page[0].inputs[1] == RunInput("a0", "b" * 64, None, "directory", "c0ffee")

@@ -250,9 +250,8 @@ def load_runs(conn: Connection, rows: Sequence[Row]) -> list[Run]:
         columns = ("run_id", "key", "value", "is_nan")
         for run_id, key, value, is_nan in _by_run(conn, LatestMetricRow, columns, part):
             metrics[run_id][key] = metric_value(value, is_nan)
-        q = select(InputRow).where(InputRow.run_id.in_(part)).order_by(InputRow.id)
-        for r in conn.execute(q).all():
-            inputs[r.run_id].append(RunInput(r.path, r.hash, r.size, r.kind, r.git_rev, r.name))
+        for _id, run_id, *fields in sorted(_by_run(conn, InputRow, _INPUT_COLUMNS, part)):
+            inputs[run_id].append(RunInput(*fields))
     return [
         Run(
             run_id=r.run_id,
@@ -270,6 +269,10 @@ def load_runs(conn: Connection, rows: Sequence[Row]) -> list[Run]:
         )
         for r in rows
     ]
+
+
+# id first: sorting the tuples puts a run's inputs in the order they were logged
+_INPUT_COLUMNS = ("id", "run_id", "path", "hash", "size", "kind", "git_rev", "name")
 
 
 def _by_run(conn: Connection, model: Any, columns: tuple[str, ...], ids: list[str]) -> list:
