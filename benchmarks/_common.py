@@ -16,7 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -291,11 +291,3 @@ def interleaved(reps: int, tools: Sequence[str]) -> list[tuple[int, str]]:
         seq = list(tools) if rep % 2 == 0 else list(reversed(tools))
         order.extend((rep, t) for t in seq)
     return order
-
-
-def retry_timed(fn: Callable[[], Outcome]) -> Outcome:
-    """Run ``fn`` once; any unexpected Python exception becomes an error Outcome."""
-    try:
-        return fn()
-    except Exception as exc:  # a benchmark records the failure and goes on
-        return Outcome(None, f"{type(exc).__name__}: {exc}"[:300])

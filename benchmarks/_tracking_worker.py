@@ -129,24 +129,6 @@ def op_create_runs(t: Tool, a: dict) -> dict:
     return {"seconds": time.perf_counter() - start}
 
 
-def op_bulk_runs(t: Tool, a: dict) -> dict:
-    """Loom only: many runs with the client's bulk calls (one log_batch a run, no env capture)."""
-    exp_id = t.experiment_id(a.get("experiment", "big"))
-    rng = random.Random(a.get("seed", 5))
-    start = time.perf_counter()
-    for i in range(a["first"], a["first"] + a["n"]):
-        run = t.client.create_run(exp_id, capture_env=False)
-        params = {f"p{k}": str(rng.choice([1, 2, 4, 8]) * (k + 1)) for k in range(1, 20)}
-        params["p0"] = P0[i % 3]
-        ts = int(time.time() * 1000)
-        metrics = [t.metric(f"m{k}", rng.random(), ts, 0) for k in range(5)]
-        tags = {f"t{k}": f"tag-{i % (k + 2)}" for k in range(3)}
-        t.client.log_batch(run.run_id, metrics=metrics, params=params, tags=tags)
-        t.client.set_terminated(run.run_id)
-    t.flush()
-    return {"seconds": time.perf_counter() - start}
-
-
 def _run_rows(i: int, rng: random.Random, exp_id: int, ts: int) -> dict[str, list[dict]]:
     """The rows one finished run has in Loom's tables: the run, 20 params, 3 tags, 5 metrics."""
     run_id = uuid.uuid4().hex
@@ -242,7 +224,6 @@ OPS = {
     "log_batch": op_log_batch,
     "count_points": op_count_points,
     "create_runs": op_create_runs,
-    "bulk_runs": op_bulk_runs,
     "bulk_insert": op_bulk_insert,
     "search": op_search,
 }
