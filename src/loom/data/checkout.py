@@ -51,7 +51,7 @@ class CheckoutResult:
 
 @dataclass
 class _Plan:
-    write: list[tuple[Path, TreeEntry]] = field(default_factory=list)
+    write: list[tuple[str, TreeEntry]] = field(default_factory=list)
     chmod: list[tuple[Path, bool]] = field(default_factory=list)
     remove: list[tuple[Path, Path]] = field(default_factory=list)  # (path, tracked root)
 
@@ -92,7 +92,7 @@ def _plan_one(ws, ptr: Pointer, state, plan: _Plan, result, force, jobs, progres
             _guard(ws, ptr.rel, ptr.rel, snap.kind == "file" and snap.oid, force)
             if snap.kind == "dir":
                 plan.remove.append((full, full.parent))
-        plan.write.append((full, TreeEntry("", ptr.hash, ptr.size, _is_exec(full))))
+        plan.write.append((str(full), TreeEntry("", ptr.hash, ptr.size, _is_exec(full))))
         return
     want = load_tree(ws.odb, ptr.hash, ptr.pointer_rel).as_dict()
     have = snap.tree.as_dict() if snap is not None and snap.tree is not None else {}
@@ -104,7 +104,7 @@ def _plan_one(ws, ptr: Pointer, state, plan: _Plan, result, force, jobs, progres
         if old is None or old.hash != entry.hash:
             if old is not None:
                 _guard(ws, ptr.rel, f"{ptr.rel}/{rel}", old.hash, force)
-            plan.write.append((full / rel, entry))
+            plan.write.append((f"{full}/{rel}", entry))  # str: pathlib cost ~10 µs a file
         elif old.exec != entry.exec:
             plan.chmod.append((full / rel, entry.exec))
     for rel in have.keys() - want.keys():
@@ -150,10 +150,10 @@ def _apply(ws, plan: _Plan, state, result: CheckoutResult, jobs, progress) -> No
     made: set[str] = set()
     keys: list[tuple[StatKey, str]] = []  # list.append is atomic: the workers share it
 
-    def one(item: tuple[Path, TreeEntry]) -> None:
+    def one(item: tuple[str, TreeEntry]) -> None:
         path, entry = item
         try:
-            keys.append((place(ws.odb, entry, path, modes, made), entry.hash))
+            keys.append((place(ws.odb, entry, Path(path), modes, made), entry.hash))
         except (CorruptObjectError, MissingObjectError) as exc:
             errors.append((_show(ws, path), exc))
             result.failed.append(_show(ws, path))
@@ -164,7 +164,7 @@ def _apply(ws, plan: _Plan, state, result: CheckoutResult, jobs, progress) -> No
             stats = place_packed_batch(ws.odb, items)
         except (CorruptObjectError, MissingObjectError):
             for dest, entry in items:  # one by one, to name the bad file and write the rest
-                one((Path(dest), entry))
+                one((dest, entry))
             return
         keys.extend(zip(stats, (e.hash for _, e in items), strict=True))
         advance(len(items))
@@ -182,7 +182,7 @@ def _apply(ws, plan: _Plan, state, result: CheckoutResult, jobs, progress) -> No
         _raise(errors, result)
 
 
-def _split_packed(ws, write: list[tuple[Path, TreeEntry]], modes: list[str]):
+def _split_packed(ws, write: list[tuple[str, TreeEntry]], modes: list[str]):
     """Packed objects copied out in pack order (neighbours read together), and the rest."""
     if modes[0] not in ("reflink", "copy"):
         return [], write
@@ -194,20 +194,20 @@ def _split_packed(ws, write: list[tuple[Path, TreeEntry]], modes: list[str]):
         if hit is None:
             rest.append((path, entry))
         else:
-            packed.append((hit[0].id, hit[1], str(path), entry))
+            packed.append((hit[0].id, hit[1], path, entry))
     packed.sort(key=lambda row: (row[0], row[1]))
     return [(dest, entry) for _, _, dest, entry in packed], rest
 
 
 def _make_folders(paths) -> set[str]:
-    folders = sorted({os.path.dirname(p) for p in map(str, paths)})
+    folders = sorted({os.path.dirname(p) for p in paths})
     for folder in folders:
         os.makedirs(folder, exist_ok=True)
     return set(folders)
 
 
-def _show(ws: Workspace, path: Path) -> str:
-    return path.relative_to(ws.root).as_posix()
+def _show(ws: Workspace, path: str | Path) -> str:
+    return Path(path).relative_to(ws.root).as_posix()
 
 
 def _prune_empty(folder: Path, root: Path) -> None:
