@@ -36,7 +36,7 @@ def packing_hasher(odb: ObjectDB, jobs: int | None = None) -> Hasher:
         def read_batch(batch: list[int]) -> list[tuple[int, Oid, bytes]]:
             rows = []
             for i in batch:
-                data = read_small(paths[i])
+                data = read_small(paths[i], sizes[i])
                 rows.append((i, hash_bytes(data), data))
             return rows
 
