@@ -16,8 +16,10 @@ from .conftest import commit, git, loom_proc, loom_run, snapshot, write
 
 pytestmark = pytest.mark.slow
 
-# After the interpreter starts (~0.3 s): early, middle and late in the work.
-DELAYS = (0.3, 0.6, 1.0)
+# Early (the console script starts in ~0.05 s), middle and late in the work. The
+# data below is sized so that every command is still working at the later points
+# even on a quiet machine; at least one kill must land mid-command.
+DELAYS = (0.1, 0.3, 0.6, 1.0)
 
 
 def _dataset(root: Path, n: int = 800, big: int = 2, seed: int = 0) -> None:
@@ -25,7 +27,7 @@ def _dataset(root: Path, n: int = 800, big: int = 2, seed: int = 0) -> None:
     for i in range(n):
         write(root / f"d{i % 20}" / f"f{i}.txt", f"{seed}-{i}-" + "x" * rnd.randint(1, 2000))
     for i in range(big):
-        write(root / f"big{i}.bin", rnd.randbytes(5 * 1024 * 1024))
+        write(root / f"big{i}.bin", rnd.randbytes(16 * 1024 * 1024))
 
 
 def _kill_at_points(args: list[str], cwd: Path) -> None:
