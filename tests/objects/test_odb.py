@@ -200,3 +200,25 @@ def test_links_check_the_loose_file_even_when_a_pack_holds_a_good_copy(odb, tmp_
     assert not (tmp_path / "link").exists()
     odb.write_to(oid, tmp_path / "copy", "copy")  # the packed copy is good and is used
     assert (tmp_path / "copy").read_bytes() == data
+
+
+def test_a_torn_loose_object_is_replaced_when_its_file_is_added_again(tmp_path):
+    """add_file doesn't fsync; a copy cut short by a power loss must not be trusted."""
+    import os
+    import stat
+
+    from loom.objects.hashing import hash_file
+    from loom.objects.odb import ObjectDB
+
+    src = tmp_path / "model.bin"
+    src.write_bytes(os.urandom(300_000))
+    odb = ObjectDB(tmp_path / "cache")
+    oid = odb.add_file(src)
+    for add in (lambda: odb.add_file(src), lambda: odb.add_files([(src, oid, 300_000)])):
+        loose = odb.path(oid)
+        os.chmod(loose, stat.S_IRUSR | stat.S_IWUSR)
+        os.truncate(loose, 4096)  # what an unsynced write can look like after a power cut
+        assert odb.torn(oid, 300_000)
+        add()
+        assert hash_file(loose) == oid and not odb.torn(oid, 300_000)
+        assert os.stat(loose).st_mode & 0o222 == 0  # read-only again

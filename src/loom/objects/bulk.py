@@ -34,6 +34,7 @@ def add_files(
     for path, oid, size in items:
         first.setdefault(oid, (path, size))
     todo = odb.missing(first)
+    todo |= {o for o, (_, n) in first.items() if n >= PACK_THRESHOLD and odb.torn(o, n)}
     odb.touch(o for o in first if o not in todo)  # re-referenced: protect from a concurrent gc
     if on_done and (have := sum(n for oid, n in counts.items() if oid not in todo)):
         on_done(have)
