@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 
 from loom.data.add import add
+from loom.data.api import read
 from loom.data.checkout import checkout
 from loom.data.gc import gc
 
@@ -133,3 +135,25 @@ def test_all_commits_sees_every_branch_tag_and_merge_resolution(ws):
     commit("merge")
     found = {p.hash for p in commit_pointers(ws)}
     assert found == set(versions)
+
+
+def test_all_commits_fetches_old_listings_so_their_cached_files_are_kept(ws, tmp_path, cli):
+    make_dataset("data", n=5)
+    [v1] = add(ws, ["data"])
+    assert cli("remote", "add", "-d", "storage", str(tmp_path / "remote")).code == 0
+    commit("v1")
+    assert cli("push").code == 0
+    write("data/part-000.csv", "only in v2\n")
+    add(ws, ["data"])
+    commit("v2")
+    assert cli("push").code == 0
+    shutil.rmtree(ws.odb.root)  # as in a fresh clone: v2 pulled, one v1 file read
+    assert cli("pull").code == 0
+    old = read("data/part-000.csv", rev="HEAD~1")
+    old_oid = next(o for o in ws.odb.iter_oids() if ws.odb.read(o) == old)
+    ws.odb.remove(v1.hash)  # a cache holding an old file but not its folder's listing
+    _age_cache(ws)
+
+    r = gc(ws, all_commits=True, grace_seconds=0)
+    assert r.unknown_trees == [] and ws.odb.exists(v1.hash)  # fetched from the remote
+    assert ws.odb.exists(old_oid) and old_oid not in r.removed

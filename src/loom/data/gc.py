@@ -77,6 +77,9 @@ def gc(
 
 def keep_set(ws: Workspace, pointers: list[Pointer], report: GcReport) -> set[Oid]:
     keep: set[Oid] = set()
+    unlisted = {p.hash for p in pointers if p.kind == "dir" and not ws.odb.exists(p.hash)}
+    if unlisted:
+        _fetch_listings(ws, sorted(unlisted))
     for ptr in pointers:
         keep.add(ptr.hash)
         if ptr.kind != "dir":
@@ -88,6 +91,23 @@ def keep_set(ws: Workspace, pointers: list[Pointer], report: GcReport) -> set[Oi
             # out from this cache either. Reported, so the user can fetch it first.
             report.unknown_trees.append(ptr.pointer_rel)
     return keep
+
+
+def _fetch_listings(ws: Workspace, trees: list[Oid]) -> None:
+    """Bring folder listings the cache lacks from the default remote, when there is one.
+
+    gc keeps a folder's files only if it can name them, and an old version's
+    listing is often not cached (a pull fetches the checked-out version only).
+    Tree objects are small. What can't be fetched is reported as unknown.
+    """
+    from loom.data.remotes import open_configured
+    from loom.errors import LoomError
+    from loom.objects import transfer
+
+    try:
+        transfer.pull(ws.odb, open_configured(ws), trees)
+    except LoomError:
+        pass  # no remote, unreachable, or not there either: keep_set reports them
 
 
 def _git(ws: Workspace, *args: str, data: bytes | None = None) -> bytes:
