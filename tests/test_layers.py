@@ -9,11 +9,13 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "loom"
 
-BASE = {"errors", "config", "_types"}
+BASE = {"errors", "config", "_types", "atomic", "paths"}
 ALLOWED: dict[str, set[str]] = {
     "errors": BASE,
     "config": BASE,
     "_types": BASE,
+    "atomic": BASE,
+    "paths": BASE,
     "objects": BASE | {"objects"},
     "data": BASE | {"objects", "data"},
     "store": BASE | {"store"},

@@ -20,11 +20,18 @@ the server (later) maps ``code`` to an HTTP status.
     ├── RemoteError             a remote is missing, unknown or unreachable
     │   └── NoRemoteError
     ├── StoreError              the tracking store (SQL)
+    ├── FilesystemError         an OSError, with the path and a hint fitting its errno
     └── DependencyError         an optional package is missing
+
+Warnings go through :func:`warn` (a ``LoomWarning``): the CLI prints them as
+one ``Warning:`` line plus a hint, library users get Python's warnings.
 """
 
 from __future__ import annotations
 
+import errno
+import os
+import warnings
 from typing import Any
 
 
@@ -120,7 +127,71 @@ class DependencyError(LoomError):
     code = "MISSING_DEPENDENCY"
 
 
+class FilesystemError(LoomError):
+    """An operating-system error on a local file, said with its path and a fitting hint."""
+
+    code = "FILESYSTEM_ERROR"
+
+
 class LinkError(ObjectError):
     """A checkout link mode is impossible here (e.g. a hardlink across devices); try the next."""
 
     code = "LINK_UNSUPPORTED"
+
+
+class LoomWarning(UserWarning):
+    """Something the user should know that does not stop the command."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message + (f" Hint: {self.hint}" if self.hint else "")
+
+
+def warn(message: str, *, hint: str | None = None, stacklevel: int = 2) -> None:
+    """Tell the user ``message`` (and ``hint``) without stopping: once per message."""
+    warnings.warn(LoomWarning(message, hint), stacklevel=stacklevel + 1)
+
+
+_SPACE = {errno.ENOSPC, errno.EDQUOT}
+_DENIED = {errno.EACCES, errno.EPERM}
+
+
+def from_oserror(exc: OSError, doing: str | None = None) -> FilesystemError:
+    """The OSError ``exc`` as one line with its path and the hint that fits its errno.
+
+    >>> from_oserror(PermissionError(13, "Permission denied", "/x")).hint[:5]
+    'Check'
+    """
+    path = exc.filename if exc.filename is not None else None
+    where = f" {os.fsdecode(path)}" if path is not None else ""
+    what = f"Cannot {doing}" if doing else "Cannot go on"
+    reason = exc.strerror or type(exc).__name__
+    code = exc.errno
+    if code in _DENIED:
+        hint = (
+            f"Check the permissions of{where or ' the path'} (`ls -ld`); "
+            "Loom must be able to read and write there."
+        )
+    elif code == errno.EROFS:
+        hint = "That filesystem is mounted read-only; use a writable location."
+    elif code in _SPACE:
+        hint = "Free some space (`loom gc --workspace` removes unused cache objects) and run again."
+    elif code == errno.ENAMETOOLONG:
+        hint = "Shorten the file or folder name; most filesystems allow 255 bytes per name."
+    elif code == errno.ELOOP:
+        hint = "A symlink points (directly or not) at itself; remove or fix it."
+    elif code == errno.ENOENT:
+        hint = "Check the path; if another program moved it meanwhile, run the command again."
+    elif code in (errno.EMFILE, errno.ENFILE):
+        hint = "Too many open files: raise the limit (`ulimit -n 4096`) or use fewer jobs (-j)."
+    elif code == errno.EIO:
+        hint = "The disk reported an I/O error; check it (`dmesg`) before trusting its data."
+    else:
+        hint = "Run again with LOOM_DEBUG=1 to see where it happened."
+    return FilesystemError(
+        f"{what}:{where}: {reason}.", hint=hint, path=os.fsdecode(path) if path else None
+    )

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
+from loom import atomic
 from loom.errors import UsageError
 
 _GLOB = set("*?[\\")
@@ -36,10 +35,5 @@ def ensure_ignored(folder: Path, name: str) -> bool:
         return False
     if text and not text.endswith("\n"):
         text += "\n"
-    tmp = folder / f".gitignore.{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        tmp.write_text(text + line + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic.write_text(path, text + line + "\n")
     return True

@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from loom import atomic
 from loom.data.state import StatKey
-from loom.data.walk import TMP_SUFFIX
 from loom.errors import LinkError
 from loom.objects.odb import ObjectDB
 from loom.objects.tree import TreeEntry
@@ -28,12 +28,12 @@ def place(
     ``made`` collects folders already created during one checkout, so each is made once.
     """
     dest_s = str(dest)
-    folder, name = os.path.split(dest_s)
+    folder = os.path.dirname(dest_s)
     if made is None or folder not in made:
         os.makedirs(folder, exist_ok=True)
         if made is not None:
             made.add(folder)
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{id(entry)}{TMP_SUFFIX}")
+    tmp = atomic.temp_path(folder)  # a short name of its own: a 255-byte name must work
     try:
         if modes[0] in ("reflink", "copy") and odb.is_packed(entry.hash):
             return _write_packed(odb, entry, tmp, dest_s)
@@ -95,25 +95,18 @@ def place_packed_batch(odb: ObjectDB, items: list[tuple[str, TreeEntry]]) -> lis
     """
     blobs = dict(odb.packs.read_many({e.hash for _, e in items}))
     keys = []
-    pid = os.getpid()
     for dest, entry in items:
         data = blobs.get(entry.hash)
         if data is None:  # repacked by a concurrent gc: the one-by-one path looks it up again
             keys.append(place(odb, entry, Path(dest), ["copy"]))
             continue
-        folder, name = os.path.split(dest)
-        tmp = f"{folder}/.{name}.{pid}{TMP_SUFFIX}"
+        tmp = atomic.temp_path(os.path.dirname(dest))
         keys.append(_write_new(tmp, dest, data, entry.exec))
     return keys
 
 
 def _write_new(tmp: str, dest: str, data: bytes, exec_: bool) -> StatKey:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-    try:
-        fd = os.open(tmp, flags, 0o777 if exec_ else 0o666)
-    except FileExistsError:  # left by a killed checkout of a process with our pid
-        os.unlink(tmp)
-        fd = os.open(tmp, flags, 0o777 if exec_ else 0o666)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o777 if exec_ else 0o666)
     try:
         view = memoryview(data)
         while view:

@@ -9,13 +9,12 @@ kind: dir            # file | dir
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from loom import atomic, paths
 from loom.errors import PointerError
 from loom.objects.hashing import is_oid
 
@@ -67,7 +66,7 @@ def parse(text: str | bytes, pointer_rel: str) -> Pointer:
         raise _bad(pointer_rel, "expected a mapping with path, hash, size, kind")
     folder = pointer_rel.rsplit("/", 1)[0] if "/" in pointer_rel else ""
     name, oid, size, kind = (doc.get(k) for k in ("path", "hash", "size", "kind"))
-    if not isinstance(name, str) or not name or "/" in name or name in (".", ".."):
+    if not isinstance(name, str) or "/" in name or paths.problem(name, strict=False):
         raise _bad(pointer_rel, f"'path' must be a file or folder name, got {name!r}")
     if not is_oid(oid):
         raise _bad(pointer_rel, f"'hash' must be 64 lowercase hex digits, got {oid!r}")
@@ -121,10 +120,4 @@ def load(root: Path, pointer_rel: str) -> Pointer:
 
 def save(root: Path, ptr: Pointer) -> None:
     """Write the pointer atomically (temp file + rename), so it is whole or absent."""
-    dest = root / ptr.pointer_rel
-    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        tmp.write_text(ptr.to_yaml(), encoding="utf-8")
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic.write_text(root / ptr.pointer_rel, ptr.to_yaml())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from loom import paths
 from loom._types import Oid
 from loom.errors import CorruptObjectError, MissingObjectError
 from loom.objects.odb import ObjectDB
@@ -37,10 +38,11 @@ def load_tree(odb: ObjectDB, oid: Oid, pointer_rel: str) -> Tree:
 
 def _check_path(path: str, oid: Oid, pointer_rel: str) -> None:
     """Trees can come from anyone who can write to a remote: never let one point outside."""
-    parts = path.split("/")
-    if not path or "\0" in path or any(p in ("", ".", "..") for p in parts):
+    why = paths.problem(path, strict=False)  # file names on disk may hold '\\' and newlines
+    if why is not None:
         raise CorruptObjectError(
-            f"The folder listing of {pointer_rel} (object {oid}) holds an unsafe path {path!r}.",
+            f"The folder listing of {pointer_rel} (object {oid}) holds an unsafe path "
+            f"{path!r}: {why}.",
             hint="Someone wrote a crafted tree to the remote; restore the pointer from git "
             "history and `loom push` from a trusted workspace.",
             oid=oid,

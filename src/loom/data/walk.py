@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 from typing import NamedTuple
 
+from loom import atomic
 from loom.data.pointer import SUFFIX
 from loom.data.state import StatKey
 from loom.errors import UsageError
@@ -66,7 +67,7 @@ def stat_following(path: str) -> os.stat_result:
     return st
 
 
-TMP_SUFFIX = ".loomtmp"  # temp files of an interrupted checkout; never data
+TMP_SUFFIX = atomic.TMP_SUFFIX  # temp files of an interrupted checkout; never data
 
 
 def walk_files(top: Path, stale: list[str] | None = None) -> dict[str, FileStat]:

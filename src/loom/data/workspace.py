@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from loom import config
+from loom import atomic, config
 from loom._types import StrPath
 from loom.errors import NotAWorkspaceError, UsageError, WorkspaceError
 from loom.objects.odb import ObjectDB
@@ -20,7 +20,8 @@ from loom.objects.odb import ObjectDB
 LOOM_DIR = ".loom"
 POINTER_SUFFIX = ".loom"
 # Written to .loom/.gitignore: everything in .loom but the committed config.
-_LOOM_GITIGNORE = "/cache/\n/state.db*\n/tmp/\n/loom.db*\n/lock\n"
+_LOOM_GITIGNORE = "/cache/\n/state.db*\n/tmp/\n/loom.db*\n/lock\n/config.local.toml\n"
+LOCAL_CONFIG = "config.local.toml"
 _RESERVED = {".git", LOOM_DIR}
 
 
@@ -41,15 +42,37 @@ class Workspace:
         return self.loom_dir / "tmp"
 
     @property
+    def local_config_path(self) -> Path:
+        return self.loom_dir / LOCAL_CONFIG
+
+    def layers(self) -> list[config.Layer]:
+        """The config files, highest first: ``config.local.toml``, then ``config.toml``.
+
+        Read each time (the files are tiny and another process may change them),
+        and every known setting in them is checked, naming the file and key.
+        """
+        out: list[config.Layer] = []
+        for path in (self.local_config_path, self.config_path):
+            values = config.read_toml(path)
+            config.validate(values, str(path))
+            out.append((str(path), values))
+        return out
+
+    @property
     def values(self) -> dict[str, Any]:
-        # Read each time: the file is tiny and another process may have changed it.
-        return config.read_toml(self.config_path)
+        """Both config files merged, the local one winning key by key."""
+        local, committed = (values for _, values in self.layers())
+        return _merge(dict(committed), local)
 
     def setting(self, key: str) -> Any:
-        return config.get(key, self.values)
+        return config.get(key, self.layers())
 
-    def save_config(self, values: dict[str, Any]) -> None:
-        config.write_toml(self.config_path, values)
+    def file_values(self, *, local: bool = False) -> dict[str, Any]:
+        """One config file as it is on disk (to edit it and ``save_config`` it back)."""
+        return config.read_toml(self.local_config_path if local else self.config_path)
+
+    def save_config(self, values: dict[str, Any], *, local: bool = False) -> None:
+        config.write_toml(self.local_config_path if local else self.config_path, values)
 
     @cached_property
     def odb(self) -> ObjectDB:
@@ -62,15 +85,27 @@ class Workspace:
     @classmethod
     def find(cls, start: StrPath | None = None) -> Workspace:
         """The nearest workspace at or above ``start`` (default: the current directory)."""
+        found = cls.find_or_none(start)
+        if found is not None:
+            return found
         here = Path(start or os.getcwd()).resolve()
-        for folder in (here, *here.parents):
-            if (folder / LOOM_DIR / "config.toml").is_file():
-                return cls(folder)
         raise NotAWorkspaceError(
             f"{here} is not inside a Loom workspace (no .loom/config.toml here or above).",
             hint="Run `git init && loom init` in the project's top folder.",
             path=str(here),
         )
+
+    @classmethod
+    def find_or_none(cls, start: StrPath | None = None) -> Workspace | None:
+        """Like :meth:`find`, but None outside a workspace (or when the cwd is gone)."""
+        try:
+            here = Path(start or os.getcwd()).resolve()
+        except FileNotFoundError:
+            return None
+        for folder in (here, *here.parents):
+            if (folder / LOOM_DIR / "config.toml").is_file():
+                return cls(folder)
+        return None
 
     def abspath(self, path: StrPath) -> Path:
         """``path`` (relative to the cwd) made absolute without following a final symlink."""
@@ -126,13 +161,17 @@ def init(path: StrPath | None = None, *, no_scm: bool = False, force: bool = Fal
             path=str(root),
         )
     loom_dir.mkdir(exist_ok=True)
-    ignore = loom_dir / ".gitignore"
-    tmp = ignore.with_name(".gitignore.tmp")
-    tmp.write_text(_LOOM_GITIGNORE, encoding="utf-8")
-    os.replace(tmp, ignore)
+    atomic.write_text(loom_dir / ".gitignore", _LOOM_GITIGNORE)
     cfg = loom_dir / "config.toml"
     if not cfg.exists():
-        tmp = cfg.with_name("config.toml.tmp")
-        tmp.write_text("# Loom workspace settings; committed to git.\n", encoding="utf-8")
-        os.replace(tmp, cfg)
+        atomic.write_text(cfg, "# Loom workspace settings; committed to git.\n")
     return Workspace(root)
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = _merge(dict(base[key]), value)
+        else:
+            base[key] = value
+    return base

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loom import atomic
 from loom._types import Oid
 from loom.objects.odb import PACK_MAX, ObjectDB
 
@@ -117,7 +118,7 @@ def _sweep_temps(odb: ObjectDB, cutoff: float) -> None:
         names = set(os.listdir(odb.packs.dir))
         for name in names:
             orphan = name.endswith(".pack") and name[:-5] + ".idx" not in names
-            if orphan or name.endswith(".tmp"):
+            if orphan or atomic.is_temp(name):
                 candidates.append(odb.packs.dir / name)
     for p in candidates:
         try:

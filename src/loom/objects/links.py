@@ -9,9 +9,9 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import uuid
 from pathlib import Path
 
+from loom import atomic
 from loom._types import StrPath
 from loom.errors import LinkError, ValidationError
 
@@ -48,7 +48,7 @@ def copy_file(src: StrPath, dst: StrPath) -> None:
 
 
 def temp_beside(dest: Path) -> Path:
-    return dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:12]}.loomtmp")
+    return Path(atomic.temp_path(dest.parent))
 
 
 def place_copy(src: Path, dest: Path, mode: str) -> Path:
@@ -62,13 +62,7 @@ def place_copy(src: Path, dest: Path, mode: str) -> Path:
 
 
 def place_bytes(data: bytes, dest: Path) -> None:
-    tmp = temp_beside(dest)
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic.write_bytes(dest, data)
 
 
 def place_link(src: Path, dest: Path, mode: str) -> None:

@@ -17,11 +17,11 @@ from __future__ import annotations
 import io
 import os
 import stat
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from loom import atomic
 from loom._types import Oid, StrPath
 from loom.errors import CorruptObjectError, MissingObjectError
 from loom.objects import links
@@ -31,7 +31,6 @@ from loom.objects.packset import Pack, PackSet
 
 copy_file = links.copy_file  # kept: part of this module's original API
 
-_READONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 # Objects below this size are packed (see docs/objects.md, "Pack design").
 PACK_THRESHOLD = 64 * 1024
 # A pack is rolled over at this size so that gc's repack rewrites a bounded file.
@@ -213,15 +212,10 @@ class ObjectDB:
         if (loose and self.path(oid).exists()) or (not loose and self.exists(oid)):
             self.touch([oid])
             return oid
-        tmp = self.tmp_path()
-        try:
-            with open(tmp, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            self._install(tmp, oid)
-        finally:
-            tmp.unlink(missing_ok=True)
+        dest = self.path(oid)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        atomic.write_bytes(dest, data, fsync=True, readonly=True, tmp_dir=self.tmp)
         return oid
 
     def add_file(self, src: StrPath, oid: Oid | None = None, *, verify: bool = False) -> Oid:
@@ -353,21 +347,14 @@ class ObjectDB:
             pass
 
     def tmp_path(self) -> Path:
+        """A fresh temp file name in the store's temp folder (created if needed)."""
         self.tmp.mkdir(parents=True, exist_ok=True)
-        return self.tmp / f"{uuid.uuid4().hex}.tmp"
+        return Path(atomic.temp_path(self.tmp))
 
     def _install(self, tmp: Path, oid: Oid) -> Path:
         dest = self.path(oid)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(tmp, _READONLY)
-        try:
-            os.replace(tmp, dest)
-        except OSError as exc:
-            if exc.errno != 18:  # EXDEV: tmp_dir on another filesystem
-                raise
-            links.copy_file(tmp, (beside := dest.with_name(dest.name + ".tmp")))
-            os.chmod(beside, _READONLY)
-            os.replace(beside, dest)
+        atomic.install(tmp, dest, readonly=True)
         return dest
 
     def _missing(self, oid: Oid) -> MissingObjectError:

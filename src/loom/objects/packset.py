@@ -8,13 +8,12 @@ thousands of oids cost a dict lookup each.
 from __future__ import annotations
 
 import os
-import stat
 import threading
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loom import atomic
 from loom._types import Oid
 from loom.errors import CorruptObjectError
 from loom.objects.hashing import hash_bytes
@@ -29,7 +28,6 @@ from loom.objects.pack import (
     pack_name,
 )
 
-_READONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 _WRITEV_BATCH = 256  # well under IOV_MAX (1024)
 
 
@@ -186,7 +184,7 @@ class PackSet:
         """Stream objects into one new pack; the index goes last and makes it visible."""
         self.dir.mkdir(parents=True, exist_ok=True)
         tmp_dir.mkdir(parents=True, exist_ok=True)
-        tmp = tmp_dir / f"pack-{uuid.uuid4().hex}.tmp"
+        tmp = Path(atomic.temp_path(tmp_dir))
         rows: list[tuple[Oid, int, int]] = []
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -204,9 +202,11 @@ class PackSet:
     def _commit(self, tmp: Path, rows: list[tuple[Oid, int, int]], tmp_dir: Path) -> Pack:
         """Rename the written pack into place, then write its index: now it is visible."""
         idx, pid = encode_index(rows)
-        _install(tmp, self.dir / pack_name(pid))
-        _write_atomic(idx, self.dir / idx_name(pid), tmp_dir)
-        _fsync_dir(self.dir)
+        atomic.install(tmp, self.dir / pack_name(pid), readonly=True)
+        atomic.write_bytes(
+            self.dir / idx_name(pid), idx, fsync=True, readonly=True, tmp_dir=tmp_dir
+        )
+        atomic.fsync_dir(self.dir)
         pack = Pack(pid, self.dir / pack_name(pid), self.dir / idx_name(pid))
         pack.entries = [PackEntry(o, off, n) for o, off, n in sorted(rows)]
         with self._lock:
@@ -225,7 +225,7 @@ class PackSet:
         """
         self.dir.mkdir(parents=True, exist_ok=True)
         tmp_dir.mkdir(parents=True, exist_ok=True)
-        tmp = tmp_dir / f"pack-{uuid.uuid4().hex}.tmp"
+        tmp = Path(atomic.temp_path(tmp_dir))
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             try:
@@ -300,33 +300,3 @@ def _writev_all(fd: int, parts: list[bytes]) -> None:
         parts = parts[i:]
         if parts and n:  # a short write inside one part: resume mid-part
             parts[0] = parts[0][n:]
-
-
-def _install(tmp: Path, dest: Path) -> None:
-    os.chmod(tmp, _READONLY)
-    try:
-        os.replace(tmp, dest)
-    except OSError as exc:
-        if exc.errno != 18:  # EXDEV: tmp_dir is on another filesystem; copy next to dest
-            raise
-        _write_atomic(tmp.read_bytes(), dest, dest.parent)
-
-
-def _write_atomic(data: bytes, dest: Path, tmp_dir: Path) -> None:
-    tmp = tmp_dir / f"{dest.name}.{uuid.uuid4().hex}.tmp"
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        _install(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -10,12 +10,12 @@ fsspec and its cloud drivers are imported here, on first use, never when
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from loom import atomic
 from loom._types import Oid
 from loom.errors import CorruptObjectError, DependencyError, LoomError, RemoteError
 from loom.objects.hashing import ALGO, is_oid
@@ -250,16 +250,9 @@ class Remote:
             if not self.local:
                 self.fs.pipe_file(path, data)  # an object store PUT is all-or-nothing
                 return
-            tmp = self._local_tmp(path)
-            try:
-                with open(tmp, "wb") as f:
-                    f.write(data)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.chmod(tmp, 0o444)  # objects are read-only once written
-                os.replace(tmp, path)
-            finally:
-                tmp.unlink(missing_ok=True)
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # objects are read-only once written
+            atomic.write_bytes(path, data, fsync=True, readonly=True)
 
     def put_file(self, local: Path, path: str) -> None:
         with self.errors(f"upload {self.display(path)}", reading=False):
@@ -268,20 +261,15 @@ class Remote:
                 return
             from loom.objects.links import copy_file
 
-            tmp = self._local_tmp(path)
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            tmp = atomic.temp_path(os.path.dirname(path))
             try:
                 copy_file(local, tmp)
                 with open(tmp, "rb+") as f:
                     os.fsync(f.fileno())
-                os.chmod(tmp, 0o444)  # objects are read-only once written
-                os.replace(tmp, path)
+                atomic.install(tmp, path, readonly=True)  # read-only once written
             finally:
-                tmp.unlink(missing_ok=True)
-
-    def _local_tmp(self, path: str) -> Path:
-        dest = Path(path)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        return dest.with_name(f"{dest.name}.{uuid.uuid4().hex[:12]}.tmp")
+                Path(tmp).unlink(missing_ok=True)
 
 
 def _cached_index(path: Path) -> list[PackEntry] | None:
@@ -299,6 +287,4 @@ def _cached_index(path: Path) -> list[PackEntry] | None:
 
 def _save(directory: Path, name: str, data: bytes) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / f"{name}.{uuid.uuid4().hex[:12]}.tmp"
-    tmp.write_bytes(data)
-    os.replace(tmp, directory / name)
+    atomic.write_bytes(directory / name, data)

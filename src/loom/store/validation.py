@@ -14,6 +14,7 @@ import numbers
 import re
 from collections.abc import Mapping, Sequence
 
+from loom import paths
 from loom.errors import NotFoundError, ValidationError
 from loom.store.entities import Artifact, Metric, RunInput
 from loom.store.schema import KEY_LEN, NAME_LEN, PARAM_LEN, TAG_LEN
@@ -21,6 +22,7 @@ from loom.store.schema import KEY_LEN, NAME_LEN, PARAM_LEN, TAG_LEN
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _RUN_ID = re.compile(r"[0-9a-f]{32}")
 _HASH = re.compile(r"[0-9a-z]{1,128}")
+ARTIFACT_PATH_LEN = 1000  # the column's width
 
 
 def _check_text(what: str, value: str) -> None:
@@ -176,15 +178,11 @@ def parse_experiment_id(experiment_id: object) -> int:
 
 def validate_artifacts(artifacts: Sequence[Artifact]) -> None:
     for a in artifacts:
-        p = a.path
-        if not isinstance(p, str) or not p or len(p) > 1000:
-            raise ValidationError(f"Invalid artifact path {p!r}: 1 to 1000 characters.")
-        _check_text("artifact path", p)
-        parts = p.split("/")
-        if p.startswith("/") or "\\" in p or any(part in ("", ".", "..") for part in parts):
+        p = paths.check_relative(a.path, "artifact path")
+        if len(p) > ARTIFACT_PATH_LEN:
             raise ValidationError(
-                f"Invalid artifact path {p!r}: it must be relative, with forward slashes "
-                "and no '.', '..' or empty parts.",
+                f"Invalid artifact path {p[:40]!r}…: {len(p)} characters, "
+                f"the limit is {ARTIFACT_PATH_LEN}.",
                 path=p,
             )
         if not isinstance(a.hash, str) or not _HASH.fullmatch(a.hash):

@@ -10,35 +10,18 @@ tree. Paths that come from a caller are checked before anything is written.
 from __future__ import annotations
 
 import os
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
+from loom import paths
 from loom._types import StrPath
 from loom.errors import NotFoundError, ValidationError
 from loom.store.entities import Artifact
 from loom.tracking.backend import Backend
 
 
-def check_relative(path: str, what: str = "artifact path") -> str:
-    """Refuse absolute paths, ``..``, backslashes, NUL and control characters."""
-    bad = (
-        path.startswith("/")
-        or "\\" in path
-        or any(ord(c) < 32 for c in path)
-        or any(part == ".." for part in path.split("/"))
-    )
-    if bad:
-        raise ValidationError(
-            f"Invalid {what} {path!r}: it must be relative, with forward slashes, "
-            "no '..' and no control characters.",
-            hint="Pass a path such as 'reports/summary.txt'.",
-            path=path,
-        )
-    return str(PurePosixPath(path)) if path else ""
-
-
 def artifact_path(prefix: str | None, name: str) -> str:
-    prefix = check_relative(prefix.rstrip("/")) if prefix else ""
-    return check_relative(f"{prefix}/{name}" if prefix else name)
+    """``prefix/name``, checked by the one path rule (``loom.paths``); a trailing / is fine."""
+    return paths.check_relative(paths.join(prefix, name), "artifact path")
 
 
 def log_file(backend: Backend, run_id: str, local: StrPath, prefix: str | None) -> Artifact:
@@ -76,14 +59,14 @@ def log_dir(backend: Backend, run_id: str, local: StrPath, prefix: str | None) -
 
 def log_bytes(backend: Backend, run_id: str, data: bytes, path: str) -> Artifact:
     oid, size = backend.put_bytes(data)
-    art = Artifact(check_relative(path), oid, size)
+    art = Artifact(paths.check_relative(path, "artifact path"), oid, size)
     backend.log_artifacts(run_id, [art])
     return art
 
 
 def download(backend: Backend, run_id: str, path: str, dst: StrPath) -> Path:
     """Materialize the artifact ``path`` (a file or a folder; "" for all) under ``dst``."""
-    path = check_relative(path.rstrip("/")) if path else ""
+    path = paths.check_relative(path.rstrip("/"), "artifact path") if path else ""
     arts = backend.list_artifacts(run_id, prefix=path or None)
     arts = [a for a in arts if not path or a.path == path or a.path.startswith(path + "/")]
     if not arts:
@@ -97,7 +80,7 @@ def download(backend: Backend, run_id: str, path: str, dst: StrPath) -> Path:
         )
     root = Path(dst).resolve()
     for art in arts:
-        target = (root / check_relative(art.path)).resolve()
+        target = (root / paths.check_relative(art.path, "artifact path")).resolve()
         if os.path.commonpath([root, target]) != str(root):
             raise ValidationError(f"Artifact path {art.path!r} leaves {root}.", path=art.path)
         backend.get_file(art.hash, target)

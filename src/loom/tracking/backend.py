@@ -112,13 +112,7 @@ class LocalBackend:
         """Copy an artifact's object to ``dst``, verified; loose or packed (an artifact
         may share its bytes with a small data file that ``loom add`` packed)."""
         dst.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dst.with_name(f".{dst.name}.loom-tmp{os.getpid()}")
-        tmp.unlink(missing_ok=True)
-        try:
-            self.odb.write_to(oid, tmp, mode="copy")
-            os.replace(tmp, dst)  # a reader never sees half a file
-        finally:
-            tmp.unlink(missing_ok=True)
+        self.odb.write_to(oid, dst, mode="copy")  # temp beside dst, renamed: never half a file
 
 
 def open_backend(uri: str) -> Backend:

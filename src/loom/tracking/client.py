@@ -62,7 +62,7 @@ class Client:
         self.tracking_uri = uris.resolve_tracking_uri(tracking_uri)
         self._backend: Backend | None = None
         self._lock = threading.Lock()
-        self._settings = uris.workspace_settings(uris.find_workspace())
+        self._settings = uris.workspace_layers(uris.find_workspace())
         interval = float(config.get("tracking.flush_interval", self._settings))
         self._buffer = MetricBuffer(self._write_buffered, interval=min(interval, 1.0))
         self._extras: dict[str, RunExtras] = {}

@@ -13,25 +13,23 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from loom import config
+from loom.data.workspace import Workspace
 from loom.errors import UsageError
 
 _SCHEMES = ("sqlite://", "postgresql+psycopg://", "http://", "https://")
 
 
 def find_workspace(start: Path | None = None) -> Path | None:
-    """The nearest directory at or above ``start`` (default: cwd) holding ``.loom/``."""
-    here = (start or Path.cwd()).resolve()
-    for d in (here, *here.parents):
-        if (d / ".loom").is_dir():
-            return d
-    return None
+    """The root of the workspace at or above ``start`` (default: cwd), if any."""
+    ws = Workspace.find_or_none(start)
+    return ws.root if ws is not None else None
 
 
-def workspace_settings(workspace: Path | None) -> dict[str, Any]:
-    return config.read_toml(workspace / ".loom" / "config.toml") if workspace else {}
+def workspace_layers(workspace: Path | None) -> list[config.Layer]:
+    """The workspace's config files, highest first (none outside a workspace)."""
+    return Workspace(workspace).layers() if workspace else []
 
 
 def user_data_dir() -> Path:
@@ -45,7 +43,7 @@ def resolve_tracking_uri(explicit: str | None = None) -> str:
     if explicit:
         return normalize(explicit)
     ws = find_workspace()
-    configured = config.get("tracking.uri", workspace_settings(ws))
+    configured = config.get("tracking.uri", workspace_layers(ws))
     if configured:
         return normalize(str(configured), base=ws)
     if ws is not None:
@@ -94,7 +92,7 @@ def artifact_root(uri: str) -> Path:
     """
     db = sqlite_path(uri)
     ws = find_workspace(db.parent) if db is not None else find_workspace()
-    configured = config.get("tracking.artifact_root", workspace_settings(ws))
+    configured = config.get("tracking.artifact_root", workspace_layers(ws))
     if configured:
         root = Path(os.path.expanduser(str(configured)))
         return root if root.is_absolute() else (ws or Path.cwd()) / root
