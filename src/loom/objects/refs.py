@@ -40,7 +40,7 @@ from pathlib import Path
 
 from loom import atomic
 from loom._types import Oid, StrPath
-from loom.errors import ValidationError
+from loom.errors import ValidationError, from_oserror
 from loom.objects.hashing import is_oid
 
 REFS_DIR = "refs"
@@ -69,22 +69,28 @@ class Refs:
         if not data:
             return
         path = self.path(kind, name)
-        fd, created = _open_append(path)
         try:
-            view = memoryview(b"\n" + data)
-            while view:  # a regular file takes it all in one write unless the disk is full
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            fd, created = _open_append(path)
+            try:
+                view = memoryview(b"\n" + data)
+                while view:  # a regular file takes it all in one write unless the disk is full
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise from_oserror(exc, "record what the cache must keep in") from None
         if created:
             atomic.fsync_dir(path.parent)
 
     def write(self, kind: str, name: str, oids: Iterable[Oid]) -> None:
         """Replace the ref ``kind/name`` with ``oids`` atomically (all of them or the old file)."""
         path = self.path(kind, name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic.write_bytes(path, _lines(oids), fsync=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic.write_bytes(path, _lines(oids), fsync=True)
+        except OSError as exc:
+            raise from_oserror(exc, "record what the cache must keep in") from None
         atomic.fsync_dir(path.parent)
 
     def has(self, kind: str, name: str) -> bool:
