@@ -173,3 +173,13 @@ def test_caches_from_before_refs_are_backfilled(ws, pg_uri: str, tmp_path: Path)
 
     got = _download(ws.root, old, tmp_path / "dl", LOOM_TRACKING_URI=pg_uri)
     assert got == _expected(ws.root, 0)
+
+
+def test_upgrading_keeps_old_runs_of_the_workspace_store(ws, tmp_path: Path) -> None:
+    # Runs logged to the workspace's own store by a Loom without refs: gc backfills first.
+    [old, _] = _log_runs(ws.root)
+    shutil.rmtree(ws.odb.refs.root)
+    r = _loom(ws.root, "gc", "--workspace", "--grace", "0")
+    assert r.returncode == 0, r.stderr
+    assert ws.odb.refs.names("stores") and not ws.odb.refs.names("runs")
+    assert _download(ws.root, old, tmp_path / "dl") == _expected(ws.root, 0)

@@ -160,7 +160,13 @@ def gc(
             "Say what to keep: --workspace or --all-commits (one of them).",
             hint="loom gc --workspace --dry-run",
         )
-    r = collect(_ws(), all_commits=all_commits, dry_run=dry_run, grace_seconds=grace)
+    ws = _ws()
+    # gc keeps what the cache's refs name; a cache from before refs gets them for the
+    # default store first (once), so upgrading Loom never costs old runs' artifacts.
+    from loom.tracking.artifact_refs import backfill_resolved
+
+    backfill_resolved(ws.odb)
+    r = collect(ws, all_commits=all_commits, dry_run=dry_run, grace_seconds=grace)
     if as_json:
         output.print_json(r.as_dict())
         return

@@ -59,6 +59,32 @@ def backfill(odb: ObjectDB, uri: str, artifact_hashes: Callable[[], set[str]]) -
     odb.refs.write(STORES, key, sorted(artifact_hashes()))
 
 
+def backfill_resolved(odb: ObjectDB) -> None:
+    """Backfill for the store the tracking URI resolves to, when its artifacts live in ``odb``.
+
+    For ``loom gc`` on a cache from before refs, whose runs went to the default
+    store: no backend may have used the cache since. Costs a config read and a
+    stat once done; the store is opened only while the marker is missing.
+    """
+    from loom.tracking import uri as uris
+
+    uri = uris.resolve_tracking_uri()
+    if uri.startswith(("http://", "https://")):
+        return  # a server keeps its own objects
+    if uris.artifact_root(uri).resolve() != odb.root.resolve():
+        return
+    db = uris.sqlite_path(uri)
+    if odb.refs.has(STORES, store_key(uri)) or (db is not None and not db.exists()):
+        return
+    from loom.store import open_store
+
+    store = open_store(uri)
+    try:
+        backfill(odb, uri, store.artifact_hashes)
+    finally:
+        store.close()
+
+
 def fetch_missing(odb: ObjectDB, run_id: str, oids: Iterable[Oid]) -> None:
     """Bring the objects ``odb`` lacks from the default remote of its workspace.
 
