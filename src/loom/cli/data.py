@@ -161,36 +161,22 @@ def gc(
             hint="loom gc --workspace --dry-run",
         )
     ws = _ws()
-    r = collect(
-        ws, all_commits=all_commits, dry_run=dry_run, grace_seconds=grace, also=_run_artifacts(ws)
-    )
+    # gc keeps what the cache's refs name; a cache from before refs gets them for the
+    # default store first (once), so upgrading Loom never costs old runs' artifacts.
+    from loom.tracking.artifact_refs import backfill_resolved
+
+    backfill_resolved(ws.odb)
+    r = collect(ws, all_commits=all_commits, dry_run=dry_run, grace_seconds=grace)
     if as_json:
         output.print_json(r.as_dict())
         return
     verb = "Would remove" if dry_run else "Removed"
-    output.console.print(f"{verb} {len(r.removed)} object(s), {r.bytes} bytes; kept {r.kept}.")
+    runs = f" ({r.run_objects} of them for tracked runs)" if r.run_objects else ""
+    output.console.print(
+        f"{verb} {len(r.removed)} object(s), {r.bytes} bytes; kept {r.kept}{runs}."
+    )
     for rel in r.unknown_trees:
         output.console.print(f"[yellow]Warning:[/] folder listing of {escape(rel)} is not cached.")
-
-
-def _run_artifacts(ws) -> set[str]:
-    """Objects that tracked runs' artifacts use, when runs keep them in this workspace's cache.
-
-    gc must keep them. loom.data sits below the tracking store and can't ask it,
-    so the CLI, which may import anything, asks the client and passes them down.
-    """
-    from loom.tracking.uri import artifact_root, resolve_tracking_uri, sqlite_path
-
-    uri = resolve_tracking_uri()
-    if artifact_root(uri).resolve() != ws.odb.root.resolve():
-        return set()
-    db = sqlite_path(uri)
-    if db is not None and not db.exists():
-        return set()  # no run was ever logged here
-    from loom.tracking.client import Client
-
-    with Client(uri) as client:
-        return client.artifact_hashes()
 
 
 def fsck(jobs: int | None = JOBS, quiet: bool = QUIET, as_json: bool = JSON) -> None:

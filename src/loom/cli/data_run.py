@@ -82,5 +82,7 @@ def run_sync(verb: str, paths: list, remote, jobs, quiet, as_json, bars: Bars, *
             f"{verb.capitalize()}: {r.transferred} object(s) transferred ({r.bytes} bytes), "
             f"{r.skipped} already there. Remote: {r.remote}"
         )
+        if r.artifacts:
+            say(f"Run artifacts: {r.artifacts} object(s) included.")
         if r.checkout is not None:
             say(f"Checkout: {r.checkout.written} written, {r.checkout.removed} removed.")

@@ -2,8 +2,11 @@
 
 The keep set is every object named by the pointers in the workspace
 (``workspace``) or, with ``all_commits``, also by every ``*.loom`` file in
-every commit of every branch and tag. Objects younger than the grace period
-are never removed, so an add or push running next to gc is safe.
+every commit of every branch and tag — plus every object the cache's refs name
+(the artifacts of tracked runs, whichever store they were logged to; see
+``loom.objects.refs``). Refs are never removed here: a deleted run can be
+restored. Objects younger than the grace period are never removed, so an add
+or push running next to gc is safe.
 
     >>> gc(ws, all_commits=True, dry_run=True).removed
 """
@@ -12,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import subprocess
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from loom._types import Oid
@@ -32,6 +34,7 @@ class GcReport:
     removed: list[Oid] = field(default_factory=list)
     bytes: int = 0
     kept: int = 0
+    run_objects: int = 0  # cached objects kept because tracked runs use them
     dry_run: bool = False
     unknown_trees: list[str] = field(default_factory=list)  # folders whose listing isn't cached
 
@@ -40,6 +43,7 @@ class GcReport:
             "removed": len(self.removed),
             "bytes": self.bytes,
             "kept": self.kept,
+            "run_objects": self.run_objects,
             "dry_run": self.dry_run,
             "unknown_trees": self.unknown_trees,
         }
@@ -51,13 +55,8 @@ def gc(
     all_commits: bool = False,
     dry_run: bool = False,
     grace_seconds: float | None = None,
-    also: Iterable[Oid] = (),
 ) -> GcReport:
-    """Remove unreferenced objects older than ``grace_seconds`` (default ``gc.grace_seconds``).
-
-    ``also``: more objects to keep, e.g. run artifacts the tracking store keeps in this
-    cache (the CLI passes them; this layer can't read the store).
-    """
+    """Remove unreferenced objects older than ``grace_seconds`` (default ``gc.grace_seconds``)."""
     if grace_seconds is None:
         grace_seconds = float(ws.setting("gc.grace_seconds"))
     with workspace_lock(ws):
@@ -65,7 +64,9 @@ def gc(
         if all_commits:
             pointers += commit_pointers(ws)
         report = GcReport(dry_run=dry_run)
-        keep = keep_set(ws, pointers, report) | set(also)
+        runs = ws.odb.refs.oids()  # one read per run's ref file
+        report.run_objects = len(runs) - len(ws.odb.missing(runs))
+        keep = keep_set(ws, pointers, report) | runs
         result = objects_gc.collect(ws.odb, keep, grace_seconds=grace_seconds, dry_run=dry_run)
         report.removed, report.bytes, report.kept = result.removed, result.bytes, len(keep)
         if result.removed and not dry_run:

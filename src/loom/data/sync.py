@@ -31,6 +31,7 @@ class SyncResult:
     transferred: int = 0
     skipped: int = 0
     bytes: int = 0
+    artifacts: int = 0  # objects of tracked runs' artifacts among those pushed
     checkout: CheckoutResult | None = None
     failed: list[tuple[Oid, str]] = field(default_factory=list)
 
@@ -41,7 +42,8 @@ class SyncResult:
         self.failed.extend(r.failed)
 
     def as_dict(self) -> dict:
-        out = {k: getattr(self, k) for k in ("remote", "transferred", "skipped", "bytes")}
+        keys = ("remote", "transferred", "skipped", "bytes", "artifacts")
+        out = {k: getattr(self, k) for k in keys}
         out["failed"] = [{"oid": o, "reason": why} for o, why in self.failed]
         if self.checkout is not None:
             c = self.checkout
@@ -67,14 +69,32 @@ def push(
     jobs: int | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> SyncResult:
-    """Send the objects of every pointer (or those for ``paths``) that the remote lacks."""
+    """Send the objects of every pointer (or those for ``paths``) that the remote lacks.
+
+    Without ``paths``, also the cached artifacts of tracked runs, so a teammate on
+    the same tracking store can download them.
+    """
     with workspace_lock(ws):
         target = open_configured(ws, remote)
         oids = object_ids(ws, select_pointers(ws, paths))
         result = SyncResult(target.url)
+        if not paths:
+            artifacts = _run_artifact_oids(ws)
+            result.artifacts = len(artifacts)
+            oids = list(dict.fromkeys([*oids, *artifacts]))
         advance = progress.task(f"Pushing to {target.url}", len(oids))
         result.add(transfer.push(ws.odb, target, oids, jobs=jobs, on_done=advance))
     return result
+
+
+def _run_artifact_oids(ws: Workspace) -> list[Oid]:
+    """The objects the cache's refs name (tracked runs' artifacts) that it holds.
+
+    Refs may name objects logged through another cache (a shared store's
+    backfill): only those present here can be sent.
+    """
+    refs = ws.odb.refs.oids()
+    return sorted(refs - ws.odb.missing(refs))
 
 
 def fetch(

@@ -28,6 +28,7 @@ from loom.objects import links
 from loom.objects.hashing import ALGO, default_jobs, hash_bytes, hash_file, is_oid
 from loom.objects.pack import PACKS_DIR
 from loom.objects.packset import Pack, PackSet
+from loom.objects.refs import REFS_DIR, Refs
 
 copy_file = links.copy_file  # kept: part of this module's original API
 
@@ -54,6 +55,11 @@ class ObjectDB:
 
     def close(self) -> None:
         self.packs.close()
+
+    @property
+    def refs(self) -> Refs:
+        """What things outside the store (tracked runs) reference; gc keeps all of it."""
+        return Refs(self.root / REFS_DIR)
 
     # -- lookups -------------------------------------------------------------------
     def path(self, oid: Oid) -> Path:

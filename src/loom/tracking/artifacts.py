@@ -65,7 +65,12 @@ def log_bytes(backend: Backend, run_id: str, data: bytes, path: str) -> Artifact
 
 
 def download(backend: Backend, run_id: str, path: str, dst: StrPath) -> Path:
-    """Materialize the artifact ``path`` (a file or a folder; "" for all) under ``dst``."""
+    """Materialize the artifact ``path`` (a file or a folder; "" for all) under ``dst``.
+
+    Everything is checked and fetched first (objects the cache lacks come from
+    the workspace's default remote), then written; if a write still fails, the
+    files and folders this call created are removed, so no partial folder stays.
+    """
     path = paths.check_relative(path.rstrip("/"), "artifact path") if path else ""
     arts = backend.list_artifacts(run_id, prefix=path or None)
     arts = [a for a in arts if not path or a.path == path or a.path.startswith(path + "/")]
@@ -79,9 +84,43 @@ def download(backend: Backend, run_id: str, path: str, dst: StrPath) -> Path:
             path=path,
         )
     root = Path(dst).resolve()
+    targets = []
     for art in arts:
         target = (root / paths.check_relative(art.path, "artifact path")).resolve()
         if os.path.commonpath([root, target]) != str(root):
             raise ValidationError(f"Artifact path {art.path!r} leaves {root}.", path=art.path)
-        backend.get_file(art.hash, target)
+        targets.append((art.hash, target))
+    backend.fetch_missing(run_id, list(dict.fromkeys(a.hash for a in arts)))
+    _write_all(backend, targets)
     return root / path if path else root
+
+
+def _write_all(backend: Backend, targets: list[tuple[str, Path]]) -> None:
+    made: list[Path] = []  # folders this call created, outermost first
+    written: list[Path] = []
+    try:
+        for oid, target in targets:
+            _make_folders(target.parent, made)
+            existed = target.exists()
+            backend.get_file(oid, target)
+            if not existed:
+                written.append(target)
+    except BaseException:
+        for p in written:
+            p.unlink(missing_ok=True)
+        for folder in reversed(made):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass  # not empty: something else wrote there meanwhile
+        raise
+
+
+def _make_folders(folder: Path, made: list[Path]) -> None:
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for p in reversed(missing):
+        p.mkdir(exist_ok=True)
+        made.append(p)

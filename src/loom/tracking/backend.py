@@ -8,12 +8,14 @@ protocol over REST; the client above does not change.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from loom.objects.hashing import hash_file, hash_files
 from loom.objects.odb import ObjectDB
+from loom.tracking import artifact_refs
 from loom.tracking import uri as uris
 
 if TYPE_CHECKING:
@@ -61,6 +63,7 @@ class Backend(Protocol):
     def put_files(self, files: Sequence[Path]) -> list[tuple[str, int]]: ...
     def put_bytes(self, data: bytes) -> tuple[str, int]: ...
     def get_file(self, oid: str, dst: Path) -> None: ...
+    def fetch_missing(self, run_id: str, oids: Sequence[str]) -> None: ...
     def artifact_hashes(self) -> set[str]: ...
 
 
@@ -94,8 +97,27 @@ class LocalBackend:
             # In a workspace, share the data cache and its temp dir (same filesystem, so
             # the atomic rename works, and `.loom/tmp` is already git-ignored).
             in_ws = root.name == "cache" and root.parent.name == ".loom"
-            self._odb = ObjectDB(root, tmp_dir=root.parent / "tmp" if in_ws else None)
+            odb = ObjectDB(root, tmp_dir=root.parent / "tmp" if in_ws else None)
+            artifact_refs.backfill(odb, self.uri, self.store.artifact_hashes)  # once per cache
+            self._odb = odb
         return self._odb
+
+    # Artifact rows are written only after the cache's refs name their objects, so
+    # `loom gc` keeps them whatever store it is started with (tracking/artifact_refs.py).
+    def create_run(self, experiment_id: str, **kwargs) -> Run:
+        arts = kwargs.get("artifacts") or ()
+        if arts:
+            kwargs["run_id"] = kwargs.get("run_id") or uuid.uuid4().hex
+            artifact_refs.record(self.odb, kwargs["run_id"], [a.hash for a in arts])
+        return self.store.create_run(experiment_id, **kwargs)
+
+    def log_artifacts(self, run_id: str, artifacts: Sequence[Artifact]) -> None:
+        artifact_refs.record(self.odb, run_id, [a.hash for a in artifacts])
+        self.store.log_artifacts(run_id, artifacts)
+
+    def fetch_missing(self, run_id: str, oids: Sequence[str]) -> None:
+        """Fetch artifact objects the cache lacks from the workspace's default remote."""
+        artifact_refs.fetch_missing(self.odb, run_id, oids)
 
     def put_files(self, files: Sequence[Path]) -> list[tuple[str, int]]:
         """Store files as objects (identical bytes stored once); return (oid, size) each."""

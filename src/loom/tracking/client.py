@@ -391,7 +391,12 @@ class Client:
         return self.backend.odb.root
 
     def download_artifacts(self, run_id: str, path: str = "", dst_path: StrPath = ".") -> Path:
-        """Copy the artifact file or folder ``path`` ("" for all) under ``dst_path``."""
+        """Copy the artifact file or folder ``path`` ("" for all) under ``dst_path``.
+
+        Objects the cache lacks (a run logged from a teammate's clone) are fetched
+        from the workspace's default remote first; MissingObjectError if they are
+        not there, and nothing is written.
+        """
         return artifacts.download(self.backend, run_id, path, dst_path)
 
     # -- internals -----------------------------------------------------------
