@@ -21,7 +21,7 @@ runs_app = typer.Typer(
 URI = typer.Option(
     None, "--tracking-uri", envvar="LOOM_TRACKING_URI", help="Store URI (default: resolved)."
 )
-JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
+JSON = typer.Option(False, "--json", help=output.JSON_HELP)
 ENV_PREFIXES = ("loom.", "mlflow.")
 
 

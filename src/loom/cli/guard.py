@@ -1,0 +1,86 @@
+"""The one error handler of the ``loom`` command, for the typer commands and the fast path.
+
+A LoomError prints ``Error: message`` and ``Hint: …`` (exit 1); an OSError
+that reached the CLI is said the same way through ``loom.errors.from_oserror``
+(its path and a hint fitting its errno); Ctrl-C prints ``Interrupted.``
+(exit 130). Warnings raised with ``loom.errors.warn`` print as ``Warning:``
+and ``Hint:`` lines while the command goes on. With the ``debug`` setting
+(``LOOM_DEBUG=1``) the traceback is printed too. Anything else is a bug in
+Loom and keeps its traceback.
+
+    >>> guarded(lambda: 0)
+    0
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from loom.cli.output import print_error, print_warning
+
+
+class Interrupted(Exception):
+    """Ctrl-C, re-raised as an Exception so that click passes it through untouched."""
+
+
+def guarded(body: Callable[[], int]) -> int:
+    """Run ``body``; return its exit code, or the code of what it raised after saying it."""
+    from loom.errors import LoomError, LoomWarning, from_oserror
+
+    try:
+        _debug(workspace=False)  # a bad LOOM_DEBUG is refused before any work starts
+    except LoomError as exc:
+        print_error(exc.message, exc.hint)
+        return 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", LoomWarning)  # once per message, even under -W error
+        warnings.showwarning = functools.partial(_show_warning, warnings.showwarning)
+        try:
+            return body()
+        except LoomError as exc:
+            return _fail(exc.message, exc.hint)
+        except OSError as exc:  # a file the library did not expect to fail: still one line
+            err = from_oserror(exc)
+            return _fail(err.message, err.hint)
+        except (KeyboardInterrupt, Interrupted):
+            _fail("Interrupted.", None)
+            return 130
+
+
+def _fail(message: str, hint: str | None) -> int:
+    if _debug(workspace=True):
+        import traceback
+
+        traceback.print_exc()
+    print_error(message, hint)
+    return 1
+
+
+def _debug(*, workspace: bool) -> bool:
+    """The ``debug`` setting: LOOM_DEBUG, then (when asked, on errors) the workspace's files."""
+    from loom import config
+    from loom.errors import LoomError
+
+    layers: Any = None
+    if workspace:
+        try:
+            from loom.data.workspace import Workspace
+
+            ws = Workspace.find_or_none()
+            layers = ws.layers() if ws else None
+        except LoomError:  # the error being reported may be this very config file
+            layers = None
+    return bool(config.get("debug", layers))
+
+
+def _show_warning(other: Callable[..., None], message: Any, *args: Any) -> None:
+    """A LoomWarning as ``Warning:`` and ``Hint:`` lines; other warnings as before."""
+    from loom.errors import LoomWarning
+
+    if isinstance(message, LoomWarning):
+        print_warning(message.message, message.hint)
+    else:
+        other(message, *args)
