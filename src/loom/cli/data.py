@@ -48,7 +48,9 @@ def _parameter(o: spec.Opt) -> inspect.Parameter:
 
 
 def _keyword(name: str, default: Any, annotation: Any) -> inspect.Parameter:
-    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -5,7 +5,7 @@ The typer commands (``loom.cli.data``) and the console script's fast path
 ``run(name, keywords)``, so the output is the same either way. Each body
 takes exactly the keywords its spec declares.
 
-    >>> run("checkout", {"paths": [], "force": False, "jobs": None, "quiet": True})  # doctest: +SKIP
+    >>> run("fsck", {"jobs": None, "quiet": True, "as_json": False})  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -116,7 +116,9 @@ def push(
     _sync("push", paths, remote, jobs, quiet, as_json, **{k: v for k, v in wide.items() if v})
 
 
-def pull(paths: list[str], remote: str | None, jobs: int | None, quiet: bool, as_json: bool, force: bool):
+def pull(
+    paths: list[str], remote: str | None, jobs: int | None, quiet: bool, as_json: bool, force: bool
+):
     _sync("pull", paths, remote, jobs, quiet, as_json, force=force)
 
 

@@ -36,8 +36,9 @@ def guarded(body: Callable[[], int]) -> int:
         print_error(exc.message, exc.hint)
         return 1
     with warnings.catch_warnings():
-        warnings.simplefilter("default", LoomWarning)  # once per message, even under -W error
-        warnings.showwarning = functools.partial(_show_warning, warnings.showwarning)
+        # every LoomWarning reaches _show_warning (even under -W error), which says each once
+        warnings.simplefilter("always", LoomWarning)
+        warnings.showwarning = functools.partial(_show_warning, warnings.showwarning, set())
         try:
             return body()
         except LoomError as exc:
@@ -71,16 +72,17 @@ def _debug(*, workspace: bool) -> bool:
 
             ws = Workspace.find_or_none()
             layers = ws.layers() if ws else None
-        except LoomError:  # the error being reported may be this very config file
+        except (LoomError, OSError):  # the error being reported may be this very file
             layers = None
     return bool(config.get("debug", layers))
 
 
-def _show_warning(other: Callable[..., None], message: Any, *args: Any) -> None:
-    """A LoomWarning as ``Warning:`` and ``Hint:`` lines; other warnings as before."""
+def _show_warning(other: Callable[..., None], said: set, message: Any, *args: Any) -> None:
+    """A LoomWarning as ``Warning:`` and ``Hint:`` lines, once per command; others as before."""
     from loom.errors import LoomWarning
 
-    if isinstance(message, LoomWarning):
-        print_warning(message.message, message.hint)
-    else:
+    if not isinstance(message, LoomWarning):
         other(message, *args)
+    elif (message.message, message.hint) not in said:
+        said.add((message.message, message.hint))
+        print_warning(message.message, message.hint)

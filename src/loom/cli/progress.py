@@ -41,7 +41,12 @@ class _LazyBars:
 
             from loom.cli import output
 
-            columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+            columns = (
+                "{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+            )
             self.bars = Progress(*columns, console=output.err_console, transient=True)
             self.bars.start()
         bars = self.bars

@@ -103,7 +103,11 @@ _COMMANDS = (
                 "Also send what any commit of any branch or tag references.",
             ),
             Opt("all_tags", ("--all-tags",), "Also send what every tag references."),
-            Opt("all_branches", ("--all-branches",), "Also send what every branch's tip references."),
+            Opt(
+                "all_branches",
+                ("--all-branches",),
+                "Also send what every branch's last commit references.",
+            ),
         ),
         paths=TRACKED,
     ),
