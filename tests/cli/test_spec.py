@@ -50,7 +50,7 @@ def _samples() -> list[list[str]]:
             for flag in o.flags:
                 value = [values[o.type]] if o.takes_value else []
                 out.append([cmd.name, *paths, flag, *value])
-    return out + [
+    mixes = [
         ["status"],
         ["status", "--json", "a", "-j", "2", "b c", "-q"],
         ["add", "x", "y"],
@@ -62,6 +62,7 @@ def _samples() -> list[list[str]]:
         ["init", "--no-scm", "--force"],
         ["init"],
     ]
+    return out + mixes
 
 
 @pytest.mark.parametrize("argv", _samples(), ids=" ".join)

@@ -86,9 +86,14 @@ def _tidy(cmd: Any, ctx: Any) -> None:
             param.metavar = "" if param.is_flag else _metavar(param)
         elif isinstance(param, TyperArgument):
             param.metavar = param.metavar or (param.name or "value").upper()
-            param.display_type_rich = lambda ctx: None  # the name says it: no <type> column
+            # the name says it all: no <list[str]> column (typer has no setting for that)
+            param.display_type_rich = _no_type  # type: ignore[method-assign]
     for sub in getattr(cmd, "commands", {}).values():
         _tidy(sub, typer.Context(sub, info_name=sub.name, parent=ctx))
+
+
+def _no_type(ctx: Any) -> None:
+    return None
 
 
 def _metavar(param: Any) -> str:
