@@ -120,6 +120,19 @@ def test_unreadable_file_in_a_tracked_folder_is_one_line(tracked, entry):
     one_error(r, str(changed), "Permission denied")
 
 
+@ENTRIES
+def test_a_closed_pipe_is_no_error(tracked, entry):
+    for i in range(200):  # more output than a pipe buffers
+        (tracked / "data" / f"new-{i:03}-{'x' * 200}.csv").write_text(str(i))
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("LOOM_")}
+    proc = subprocess.Popen(
+        [*entry, "status"], cwd=tracked, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    proc.stdout.close()  # as `loom status | head -0` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1 and err == ""
+
+
 def _mount_tmpfs_and(mountpoint: Path, argv: list[str]) -> list[str]:
     """argv run in a private mount namespace where ``mountpoint`` is a 64 KiB tmpfs."""
     probe = subprocess.run(["unshare", "-rm", "true"], capture_output=True)

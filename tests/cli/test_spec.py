@@ -119,3 +119,14 @@ def test_help_shows_flags_as_flags(path: list[str], capsys, monkeypatch) -> None
         assert re.search(r"--jobs\s+-j\s+N\s+Parallel", out), out
         assert re.search(r"--json\s+Print JSON", out), out
         assert "[PATHS]..." in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["status", "--jobs", "x"], ["status", "--jobs", "²"], ["gc", "--grace", "soon"], ["add"]],
+    ids=" ".join,
+)
+def test_what_the_fast_parser_leaves_is_a_usage_error_in_typer(argv: list[str], capsys) -> None:
+    assert spec.parse(argv) is None
+    assert run(argv) == 2
+    assert "Traceback" not in capsys.readouterr().err

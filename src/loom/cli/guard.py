@@ -15,6 +15,8 @@ Loom and keeps its traceback.
 from __future__ import annotations
 
 import functools
+import os
+import sys
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -40,7 +42,12 @@ def guarded(body: Callable[[], int]) -> int:
         warnings.simplefilter("always", LoomWarning)
         warnings.showwarning = functools.partial(_show_warning, warnings.showwarning, set())
         try:
-            return body()
+            code = body()
+            sys.stdout.flush()  # here, so that a closed pipe is caught below
+            return code
+        except BrokenPipeError:  # `loom status | head -1`: the reader has all it wanted
+            _silence_stdout()
+            return 1
         except LoomError as exc:
             return _fail(exc.message, exc.hint)
         except OSError as exc:  # a file the library did not expect to fail: still one line
@@ -49,6 +56,16 @@ def guarded(body: Callable[[], int]) -> int:
         except (KeyboardInterrupt, Interrupted):
             _fail("Interrupted.", None)
             return 130
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the flush at exit finds no closed pipe either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is no file (captured in-process): nothing to flush
+        pass
 
 
 def _fail(message: str, hint: str | None) -> int:
