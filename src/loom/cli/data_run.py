@@ -21,7 +21,7 @@ _COLOURS = {"clean": "32", "modified": "31", "deleted": "31"}
 
 
 def run(name: str, keywords: dict[str, Any]) -> int:
-    """Call the body of command ``name``; returns its exit code."""
+    """Call the body of command ``name`` (a function below, named after it); its exit code."""
     body = globals()[name]
     return body(**keywords) or 0
 
@@ -112,6 +112,7 @@ def push(
     all_tags: bool,
     all_branches: bool,
 ) -> None:
+    # only the ones given reach loom.data.sync.push: a plain push makes the plain call
     wide = {"all_commits": all_commits, "all_tags": all_tags, "all_branches": all_branches}
     _sync("push", paths, remote, jobs, quiet, as_json, **{k: v for k, v in wide.items() if v})
 
