@@ -193,5 +193,7 @@ def from_oserror(exc: OSError, doing: str | None = None) -> FilesystemError:
     else:
         hint = "Run again with LOOM_DEBUG=1 to see where it happened."
     return FilesystemError(
-        f"{what}:{where}: {reason}.", hint=hint, path=os.fsdecode(path) if path else None
+        f"{what}:{where}: {reason}." if where else f"{what}: {reason}.",
+        hint=hint,
+        path=os.fsdecode(path) if path else None,
     )

@@ -2,26 +2,54 @@
 
 from __future__ import annotations
 
-import io
 import os
+import sys
 from pathlib import Path
 
-from rich.console import Console
-
-from loom.cli import output
+import pytest
 
 from .conftest import make_dataset, snapshot
 
 
-def test_progress_bars_go_to_stderr_on_a_terminal(ws, cli, monkeypatch):
-    fake_tty = io.StringIO()
-    monkeypatch.setattr(output, "err_console", Console(file=fake_tty, force_terminal=True))
+def _on_a_terminal(args: list[str], cwd: Path) -> tuple[int, str, str]:
+    """Run ``args`` with stderr on a pseudo-terminal: (exit code, stdout, what the terminal got)."""
+    import pty
+    import subprocess
+    import threading
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=slave, text=True)
+    os.close(slave)
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: the process closed the terminal
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    out, _ = proc.communicate(timeout=120)
+    reader.join(timeout=30)
+    os.close(master)
+    return proc.returncode, out, b"".join(chunks).decode(errors="replace")
+
+
+@pytest.mark.parametrize("entry", ["fast", "typer"])
+def test_progress_bars_go_to_stderr_on_a_terminal(ws, entry):
     make_dataset("data", n=200)
-    r = cli("add", "data")
-    assert r.code == 0 and "Hashing data" in fake_tty.getvalue()
-    assert "Hashing" not in r.out
-    fake_tty.truncate(0)
-    assert cli("add", "-q", "data").code == 0 and fake_tty.getvalue() == ""
+    script = "import sys; from loom.cli.fast import main; sys.argv[0] = 'loom'; main()"
+    loom = [sys.executable, "-c", script] if entry == "fast" else [sys.executable, "-m", "loom"]
+    code, out, tty = _on_a_terminal([*loom, "add", "data"], ws.root)
+    assert code == 0 and "Hashing data" in tty
+    assert "Hashing" not in out and "Added data (200 files" in out
+    code, out, tty = _on_a_terminal([*loom, "add", "-q", "data"], ws.root)
+    assert (code, out) == (0, "") and "Hashing" not in tty
 
 
 def test_one_bad_path_means_nothing_is_added(ws, cli):

@@ -1,203 +1,58 @@
-"""Data commands: init, add, status, checkout, fetch, push, pull, gc, fsck (thin over loom.data)."""
+"""Data commands as typer commands, built from their declaration in ``loom.cli.spec``.
+
+typer reads a command's parameters from a function signature, so each
+command gets a function whose signature is made from its spec; calling it
+runs the same body as the fast path (``loom.cli.data_run.run``).
+"""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from pathlib import Path
+import inspect
+from collections.abc import Callable
+from typing import Any
 
 import typer
-from rich.markup import escape
 
-from loom.cli import output
-
-JOBS = typer.Option(None, "-j", "--jobs", help="Parallel workers (default: from the CPU count).")
-QUIET = typer.Option(False, "-q", "--quiet", help="No progress bars or summary.")
-JSON = typer.Option(False, "--json", help="Print the result as JSON.")
-REMOTE = typer.Option(None, "-r", "--remote", help="Remote name (default: the default remote).")
-PATHS = typer.Argument(None, help="Tracked paths (default: every pointer in the workspace).")
+from loom.cli import spec
 
 
-class _Bars:
-    """loom.data's Progress protocol drawn as rich progress bars on stderr."""
+def typer_command(cmd: spec.Command) -> Callable[..., None]:
+    """A function typer turns into ``loom <cmd.name>``: its signature is the spec's."""
 
-    def __init__(self, progress) -> None:
-        self.progress = progress
+    def command(**keywords: Any) -> None:
+        from loom.cli.data_run import run
 
-    def task(self, what: str, total: int | None):
-        task_id = self.progress.add_task(what, total=total)
-        return lambda n: self.progress.advance(task_id, n)
+        if "paths" in keywords:
+            keywords["paths"] = list(keywords["paths"] or [])
+        code = run(cmd.name, keywords)
+        if code:
+            raise typer.Exit(code)
 
-
-@contextmanager
-def progress_bars(quiet: bool):
-    from loom.data.progress import NO_PROGRESS
-
-    if quiet or not output.err_console.is_terminal:
-        yield NO_PROGRESS
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=output.err_console, transient=True) as bars:
-        yield _Bars(bars)
-
-
-def _ws():
-    from loom.data.workspace import Workspace
-
-    return Workspace.find()
+    params = [_parameter(o) for o in cmd.options]
+    if cmd.paths is not None:
+        default = ... if cmd.paths_required else None
+        argument = typer.Argument(default, metavar="PATHS", help=cmd.paths, show_default=False)
+        params.insert(0, _keyword("paths", argument, list[str] | None))
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    command.__name__ = cmd.name
+    command.__doc__ = cmd.help
+    return command
 
 
-def init(
-    no_scm: bool = typer.Option(False, "--no-scm", help="Use Loom without git."),
-    force: bool = typer.Option(False, "--force", help="Re-run in an existing workspace."),
-) -> None:
-    """Make the current folder (a git repository's top) a Loom workspace."""
-    from loom.data.workspace import init as init_ws
-
-    ws = init_ws(Path.cwd(), no_scm=no_scm, force=force)
-    output.console.print(f"Initialized Loom workspace in {ws.loom_dir}")
-    if ws.has_git:
-        output.console.print("Next: git add .loom/config.toml .loom/.gitignore && git commit")
+def _parameter(o: spec.Opt) -> inspect.Parameter:
+    if not o.takes_value:
+        return _keyword(o.keyword, typer.Option(False, *o.flags, help=o.help), bool)
+    option = typer.Option(None, *o.flags, metavar=o.metavar, help=o.help, show_default=False)
+    return _keyword(o.keyword, option, o.type | None)
 
 
-def add(
-    paths: list[Path] = typer.Argument(..., help="Files or folders to track."),
-    jobs: int | None = JOBS,
-    quiet: bool = QUIET,
-) -> None:
-    """Store files or folders in the cache and write their .loom pointer files."""
-    from loom.cli.data_run import run_add
-
-    run_add(paths, jobs, quiet, progress_bars)
-
-
-def status(
-    paths: list[Path] = PATHS, jobs: int | None = JOBS, as_json: bool = JSON, quiet: bool = QUIET
-) -> None:
-    """Show added, modified and deleted files against each pointer."""
-    from loom.data.status import status as get_status
-
-    with progress_bars(quiet or as_json) as bars:
-        rows = get_status(_ws(), paths or [], jobs=jobs, progress=bars)
-    if as_json:
-        output.print_json([r.as_dict() for r in rows])
-        return
-    from loom.cli.fast import print_status
-
-    print_status(rows)  # the same lines as the fast path of the console script
-
-
-def checkout(
-    paths: list[Path] = PATHS,
-    force: bool = typer.Option(False, "-f", "--force", help="Discard changes not in the cache."),
-    jobs: int | None = JOBS,
-    quiet: bool = QUIET,
-) -> None:
-    """Make the workspace match the pointers (e.g. after `git checkout`)."""
-    from loom.cli.data_run import run_checkout
-
-    run_checkout(paths or [], force, jobs, quiet, progress_bars)
-
-
-def _sync(verb: str, paths, remote, jobs, quiet, as_json, **kw) -> None:
-    from loom.cli.data_run import run_sync
-
-    run_sync(verb, paths or [], remote, jobs, quiet, as_json, progress_bars, **kw)
-
-
-def push(
-    paths: list[Path] = PATHS,
-    remote: str | None = REMOTE,
-    jobs: int | None = JOBS,
-    quiet: bool = QUIET,
-    as_json: bool = JSON,
-) -> None:
-    """Send the cached objects of the pointers that the remote lacks."""
-    _sync("push", paths, remote, jobs, quiet, as_json)
-
-
-def fetch(
-    paths: list[Path] = PATHS,
-    remote: str | None = REMOTE,
-    jobs: int | None = JOBS,
-    quiet: bool = QUIET,
-    as_json: bool = JSON,
-) -> None:
-    """Bring the pointers' objects from the remote into the cache (no checkout)."""
-    _sync("fetch", paths, remote, jobs, quiet, as_json)
-
-
-def pull(
-    paths: list[Path] = PATHS,
-    remote: str | None = REMOTE,
-    jobs: int | None = JOBS,
-    force: bool = typer.Option(False, "-f", "--force", help="Discard changes not in the cache."),
-    quiet: bool = QUIET,
-    as_json: bool = JSON,
-) -> None:
-    """Fetch the pointers' objects from the remote, then check them out."""
-    _sync("pull", paths, remote, jobs, quiet, as_json, force=force)
-
-
-def gc(
-    workspace: bool = typer.Option(False, "-w", "--workspace", help="Keep what pointers use now."),
-    all_commits: bool = typer.Option(
-        False, "-a", "--all-commits", help="Also keep what any commit of any branch or tag uses."
-    ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Only report what would be removed."),
-    grace: float | None = typer.Option(
-        None, "--grace", help="Keep objects younger than this many seconds (default 3600)."
-    ),
-    as_json: bool = JSON,
-) -> None:
-    """Remove cached objects that no kept pointer (nor any run's artifact) references."""
-    from loom.data.gc import gc as collect
-    from loom.errors import UsageError
-
-    if workspace == all_commits:
-        raise UsageError(
-            "Say what to keep: --workspace or --all-commits (one of them).",
-            hint="loom gc --workspace --dry-run",
-        )
-    ws = _ws()
-    # gc keeps what the cache's refs name; a cache from before refs gets them for the
-    # default store first (once), so upgrading Loom never costs old runs' artifacts.
-    from loom.tracking.artifact_refs import backfill_resolved
-
-    backfill_resolved(ws.odb)
-    r = collect(ws, all_commits=all_commits, dry_run=dry_run, grace_seconds=grace)
-    if as_json:
-        output.print_json(r.as_dict())
-        return
-    verb = "Would remove" if dry_run else "Removed"
-    runs = f" ({r.run_objects} of them for tracked runs)" if r.run_objects else ""
-    output.console.print(
-        f"{verb} {len(r.removed)} object(s), {r.bytes} bytes; kept {r.kept}{runs}."
+def _keyword(name: str, default: Any, annotation: Any) -> inspect.Parameter:
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
     )
-    for rel in r.unknown_trees:
-        output.console.print(f"[yellow]Warning:[/] folder listing of {escape(rel)} is not cached.")
-
-
-def fsck(jobs: int | None = JOBS, quiet: bool = QUIET, as_json: bool = JSON) -> None:
-    """Verify every cached object; exits 1 if any is corrupt."""
-    from loom.data.fsck import fsck as verify
-
-    with progress_bars(quiet or as_json) as bars:
-        r = verify(_ws(), jobs=jobs, progress=bars)
-    if as_json:
-        output.print_json(r.as_dict())
-    else:
-        for p in r.problems:
-            used = f" (used by {', '.join(p['used_by'])})" if p["used_by"] else ""
-            line = escape(p["message"] + used)
-            output.err_console.print(f"[red]Corrupt:[/] {line}", soft_wrap=True)
-        if not quiet:
-            output.console.print(f"Checked {r.checked} object(s): {len(r.problems)} problem(s).")
-    if not r.ok:
-        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
-    for command in (init, add, status, checkout, fetch, push, pull, gc, fsck):
-        app.command(command.__name__)(command)
+    for cmd in spec.COMMANDS.values():
+        app.command(cmd.name)(typer_command(cmd))

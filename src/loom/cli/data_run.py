@@ -1,30 +1,29 @@
-"""The bodies of the everyday data commands, free of typer and rich at import.
+"""The bodies of the data commands, free of typer and rich at import.
 
-``loom.cli.data`` (typer) and the console script's fast path
-(``loom.cli.fast``) both call these, so the output is the same either way.
-``bars(quiet)`` is the caller's progress context manager.
+The typer commands (``loom.cli.data``) and the console script's fast path
+(``loom.cli.fast``) both parse with ``loom.cli.spec`` and then call
+``run(name, keywords)``, so the output is the same either way. Each body
+takes exactly the keywords its spec declares.
 
-    >>> run_checkout([], force=False, jobs=None, quiet=True, bars=no_bars)  # doctest: +SKIP
+    >>> run("fsck", {"jobs": None, "quiet": True, "as_json": False})  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 from typing import Any
 
-Bars = Callable[[bool], AbstractContextManager[Any]]
+from loom.cli.output import paint, print_json, print_warning, say, size
+from loom.cli.progress import bars
+
+_COLOURS = {"clean": "32", "modified": "31", "deleted": "31"}
 
 
-def no_bars(quiet: bool) -> AbstractContextManager[Any]:
-    from loom.data.progress import NO_PROGRESS
-
-    return nullcontext(NO_PROGRESS)
-
-
-def say(line: str) -> None:
-    sys.stdout.write(line + "\n")
+def run(name: str, keywords: dict[str, Any]) -> int:
+    """Call the body of command ``name`` (a function below, named after it); its exit code."""
+    body = globals()[name]
+    return body(**keywords) or 0
 
 
 def _ws():
@@ -33,7 +32,16 @@ def _ws():
     return Workspace.find()
 
 
-def run_add(paths: list, jobs: int | None, quiet: bool, bars: Bars) -> None:
+def init(no_scm: bool, force: bool) -> None:
+    from loom.data.workspace import init as init_ws
+
+    ws = init_ws(Path.cwd(), no_scm=no_scm, force=force)
+    say(f"Initialized Loom workspace in {ws.loom_dir}")
+    if ws.has_git:
+        say("Next: git add .loom/config.toml .loom/.gitignore && git commit")
+
+
+def add(paths: list[str], jobs: int | None, quiet: bool) -> None:
     from loom.data.add import add as add_paths
 
     ws = _ws()
@@ -43,7 +51,7 @@ def run_add(paths: list, jobs: int | None, quiet: bool, bars: Bars) -> None:
         return
     for p in pointers:
         what = f"{p.files} files, " if p.kind == "dir" else ""
-        say(f"Added {p.rel} ({what}{p.size} bytes) -> {p.pointer_rel}")
+        say(f"Added {p.rel} ({what}{size(p.size)}) -> {p.pointer_rel}")
     if ws.has_git:
         say(f"To track the changes with git, run:\n  git add {' '.join(_git_paths(pointers))}")
 
@@ -58,7 +66,30 @@ def _git_paths(pointers) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def run_checkout(paths: list, force: bool, jobs: int | None, quiet: bool, bars: Bars) -> None:
+def status(paths: list[str], jobs: int | None, as_json: bool, quiet: bool) -> None:
+    from loom.data.status import status as get_status
+
+    with bars(quiet or as_json) as progress:
+        rows = get_status(_ws(), paths, jobs=jobs, progress=progress)
+    if as_json:
+        print_json([r.as_dict() for r in rows])
+    else:
+        print_status(rows)
+
+
+def print_status(rows: list) -> None:
+    """Write ``loom status`` rows to stdout, coloured on a terminal (NO_COLOR is honoured)."""
+    out = sys.stdout
+    lines = [] if rows else ["Nothing is tracked yet; `loom add PATH` starts."]
+    for r in rows:
+        cache = "" if r.in_cache else " " + paint(out, "33", "(not in cache)")
+        lines.append(f"{paint(out, _COLOURS.get(r.state, '0'), f'{r.state:9}')} {r.path}{cache}")
+        for label, names in (("added", r.added), ("modified", r.modified), ("deleted", r.deleted)):
+            lines.extend(f"    {label}: {r.path}/{name}" for name in names)
+    out.write("".join(line + "\n" for line in lines))
+
+
+def checkout(paths: list[str], force: bool, jobs: int | None, quiet: bool) -> None:
     from loom.data.checkout import checkout as do_checkout
 
     with bars(quiet) as progress:
@@ -67,22 +98,86 @@ def run_checkout(paths: list, force: bool, jobs: int | None, quiet: bool, bars: 
         say(f"{r.written} file(s) written, {r.removed} removed, {r.unchanged} path(s) unchanged.")
 
 
-def run_sync(verb: str, paths: list, remote, jobs, quiet, as_json, bars: Bars, **kw) -> None:
-    """push, fetch or pull."""
+def fetch(paths: list[str], remote: str | None, jobs: int | None, quiet: bool, as_json: bool):
+    _sync("fetch", paths, remote, jobs, quiet, as_json)
+
+
+def push(
+    paths: list[str],
+    remote: str | None,
+    jobs: int | None,
+    quiet: bool,
+    as_json: bool,
+    all_commits: bool,
+    all_tags: bool,
+    all_branches: bool,
+) -> None:
+    # only the ones given reach loom.data.sync.push: a plain push makes the plain call
+    wide = {"all_commits": all_commits, "all_tags": all_tags, "all_branches": all_branches}
+    _sync("push", paths, remote, jobs, quiet, as_json, **{k: v for k, v in wide.items() if v})
+
+
+def pull(
+    paths: list[str], remote: str | None, jobs: int | None, quiet: bool, as_json: bool, force: bool
+):
+    _sync("pull", paths, remote, jobs, quiet, as_json, force=force)
+
+
+def _sync(verb: str, paths: list[str], remote, jobs, quiet: bool, as_json: bool, **kw) -> None:
     from loom.data import sync
 
     with bars(quiet or as_json) as progress:
         r = getattr(sync, verb)(_ws(), paths, remote=remote, jobs=jobs, progress=progress, **kw)
     if as_json:
-        import json
-
-        say(json.dumps(r.as_dict(), indent=2, default=str, allow_nan=True))
+        print_json(r.as_dict())
     elif not quiet:
         say(
-            f"{verb.capitalize()}: {r.transferred} object(s) transferred ({r.bytes} bytes), "
+            f"{verb.capitalize()}: {r.transferred} object(s) transferred ({size(r.bytes)}), "
             f"{r.skipped} already there. Remote: {r.remote}"
         )
         if r.artifacts:
             say(f"Run artifacts: {r.artifacts} object(s) included.")
         if r.checkout is not None:
             say(f"Checkout: {r.checkout.written} written, {r.checkout.removed} removed.")
+
+
+def gc(workspace: bool, all_commits: bool, dry_run: bool, grace: float | None, as_json: bool):
+    from loom.data.gc import gc as collect
+    from loom.errors import UsageError
+
+    if workspace == all_commits:
+        raise UsageError(
+            "Say what to keep: --workspace or --all-commits (one of them).",
+            hint="loom gc --workspace --dry-run",
+        )
+    ws = _ws()
+    # gc keeps what the cache's refs name; a cache from before refs gets them for the
+    # default store first (once), so upgrading Loom never costs old runs' artifacts.
+    from loom.tracking.artifact_refs import backfill_resolved
+
+    backfill_resolved(ws.odb)
+    r = collect(ws, all_commits=all_commits, dry_run=dry_run, grace_seconds=grace)
+    if as_json:
+        print_json(r.as_dict())
+        return
+    verb = "Would remove" if dry_run else "Removed"
+    runs = f" ({r.run_objects} of them for tracked runs)" if r.run_objects else ""
+    say(f"{verb} {len(r.removed)} object(s), {size(r.bytes)}; kept {r.kept}{runs}.")
+    for rel in r.unknown_trees:
+        print_warning(f"The folder listing of {rel} is not cached.")
+
+
+def fsck(jobs: int | None, quiet: bool, as_json: bool) -> int:
+    from loom.data.fsck import fsck as verify
+
+    with bars(quiet or as_json) as progress:
+        r = verify(_ws(), jobs=jobs, progress=progress)
+    if as_json:
+        print_json(r.as_dict())
+    else:
+        for p in r.problems:
+            used = f" (used by {', '.join(p['used_by'])})" if p["used_by"] else ""
+            sys.stderr.write(f"{paint(sys.stderr, '31', 'Corrupt:')} {p['message']}{used}\n")
+        if not quiet:
+            say(f"Checked {r.checked} object(s): {len(r.problems)} problem(s).")
+    return 0 if r.ok else 1

@@ -34,7 +34,7 @@ def add(
 
 
 @remote_app.command("list")
-def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def list_(as_json: bool = typer.Option(False, "--json", help=output.JSON_HELP)) -> None:
     """List remotes; the default one is marked."""
     from loom.data.remotes import list_remotes
 

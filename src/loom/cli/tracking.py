@@ -21,7 +21,7 @@ runs_app = typer.Typer(
 URI = typer.Option(
     None, "--tracking-uri", envvar="LOOM_TRACKING_URI", help="Store URI (default: resolved)."
 )
-JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
+JSON = typer.Option(False, "--json", help=output.JSON_HELP)
 ENV_PREFIXES = ("loom.", "mlflow.")
 
 
@@ -195,7 +195,8 @@ def runs_show(run_id: str, as_json: bool = JSON, uri: str | None = URI) -> None:
     if d["inputs"]:
         table = Table("path", "hash", "size", "kind", "git rev", title="inputs")
         for i in d["inputs"]:
-            table.add_row(i["path"], i["hash"][:16], str(i["size"]), i["kind"], i["git_rev"] or "")
+            size = "" if i["size"] is None else output.size(i["size"])
+            table.add_row(i["path"], i["hash"][:16], size, i["kind"], i["git_rev"] or "")
         con.print(table)
     _artifact_table(d["artifacts"])
 
@@ -205,7 +206,7 @@ def _artifact_table(arts: list[dict[str, Any]]) -> None:
         return
     table = Table("path", "size", "hash", title="artifacts")
     for a in arts:
-        table.add_row(a["path"], str(a["size"]), a["hash"][:16])
+        table.add_row(a["path"], output.size(a["size"]), a["hash"][:16])
     output.console.print(table)
 
 

@@ -9,6 +9,7 @@ fsspec and its cloud drivers are imported here, on first use, never when
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from typing import Any
 
 from loom import atomic
 from loom._types import Oid
-from loom.errors import CorruptObjectError, DependencyError, LoomError, RemoteError
+from loom.errors import CorruptObjectError, DependencyError, LoomError, RemoteError, from_oserror
 from loom.objects.hashing import ALGO, is_oid
 from loom.objects.pack import (
     PACKS_DIR,
@@ -39,6 +40,9 @@ _DRIVERS = {  # scheme -> (fsspec protocol, module, extra)
 }
 SUPPORTED = "a local path, file://, s3://, gs://, azure:// (az://, abfs://)"
 _FEW = 64  # below this many oids, per-object existence checks beat listing the remote
+_FULL = {errno.ENOSPC, errno.EDQUOT}
+# errnos that only a local filesystem gives, whatever the remote: the hint is the filesystem's
+_LOCAL_ERRNOS = _FULL | {errno.EROFS, errno.ENAMETOOLONG, errno.EMFILE, errno.ENFILE, errno.EIO}
 
 
 def open_remote(
@@ -118,7 +122,9 @@ class Remote:
         """Turn driver exceptions (botocore, aiohttp, OSError) into one RemoteError with a hint.
 
         FileNotFoundError passes through on reads (the caller reports a missing
-        object); on writes it means the bucket or container does not exist.
+        object); on writes it means the bucket or container does not exist. An
+        OSError of a local remote (or of a local file, such as a full disk) gets
+        the filesystem's hint for its errno, not one about credentials or networks.
         """
         try:
             yield
@@ -132,7 +138,11 @@ class Remote:
                 hint="Create the bucket first, or fix the remote URL (`loom remote list`).",
                 url=self.url,
             ) from exc
-        except PermissionError as exc:
+        except OSError as exc:
+            if self.local or exc.errno in _LOCAL_ERRNOS:
+                raise self._filesystem_error(exc, what, reading) from exc
+            if not isinstance(exc, PermissionError):
+                raise self._unreachable(exc, what) from exc
             raise RemoteError(
                 f"Remote {self.url} refused to {what}: {exc}",
                 hint="Check the credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or "
@@ -140,12 +150,27 @@ class Remote:
                 url=self.url,
             ) from exc
         except Exception as exc:  # any driver failure is the remote's, reported the same way
-            raise RemoteError(
-                f"Cannot {what} on remote {self.url}: {type(exc).__name__}: {exc}",
-                hint="Check that the remote is reachable and its URL/endpoint_url are right "
-                "(`loom remote list`), then run the command again.",
+            raise self._unreachable(exc, what) from exc
+
+    def _filesystem_error(self, exc: OSError, what: str, reading: bool) -> RemoteError:
+        if exc.errno in _FULL and self.local and not reading:
+            # a write to a local remote: its disk is full, whatever file the OSError names
+            # (a copy names its source, in the cache)
+            return RemoteError(
+                f"Cannot {what} on remote {self.url}: {exc.strerror}.",
+                hint=f"The disk of remote {self.url} is full: free space there, then run again.",
                 url=self.url,
-            ) from exc
+            )
+        said = from_oserror(exc, f"{what} on remote {self.url}")
+        return RemoteError(said.message, hint=said.hint, url=self.url, path=said.fields.get("path"))
+
+    def _unreachable(self, exc: Exception, what: str) -> RemoteError:
+        return RemoteError(
+            f"Cannot {what} on remote {self.url}: {type(exc).__name__}: {exc}",
+            hint="Check that the remote is reachable and its URL/endpoint_url are right "
+            "(`loom remote list`), then run the command again.",
+            url=self.url,
+        )
 
     # -- index ---------------------------------------------------------------------
     def pack_ids(self) -> list[str]:

@@ -123,17 +123,56 @@ def retrying(fn: F) -> F:
                 raise
             except DBAPIError as exc:
                 if not is_busy(exc) or time.monotonic() > deadline:
-                    raise _store_error(exc) from exc
+                    raise _store_error(
+                        exc, getattr(args[0] if args else None, "_engine", None)
+                    ) from exc
             time.sleep(delay * (1 + random.random()))
             delay = min(delay * 2, 0.25)
 
     return wrapper  # type: ignore[return-value]
 
 
-def _store_error(exc: DBAPIError) -> StoreError:
+# What a driver's message says went wrong -> the hint for it ({where}: the file or server).
+_CORRUPT = ("file is not a database", "malformed", "file is encrypted")
+_DENIED = ("readonly database", "unable to open database file", "permission denied")
+_FULL = ("database or disk is full", "no space left")
+_SCHEMA = ("no such table", "no such column", "undefinedtable", "undefinedcolumn")
+_UNREACHABLE = ("connection", "connect", "timeout", "could not translate host")
+
+
+def _store_error(exc: DBAPIError, engine: Engine | None = None) -> StoreError:
+    """The driver error ``exc`` said with the store it happened to and a hint that fits it."""
     detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    url = engine.url if engine is not None else None
+    path = url.database if url is not None and url.get_backend_name() == "sqlite" else None
+    where = path or (url.render_as_string(hide_password=True) if url is not None else "")
+    hint = _hint(detail.lower(), path, where)
     return StoreError(
-        f"The tracking store failed: {detail}",
-        hint="Check that the database is reachable and up to date: loom db upgrade",
+        f"The tracking store {where + ' ' if where else ''}failed: {detail}",
+        hint=hint,
         detail=detail,
+        store=where or None,
     )
+
+
+def _hint(text: str, path: str | None, where: str) -> str:
+    if path and any(m in text for m in _CORRUPT):
+        return (
+            f"{path} is damaged or is not a Loom store. Move it aside "
+            f"(`mv {path} {path}.broken`, and its -wal and -shm files if any) to start an "
+            "empty store there, or put back a copy from a backup."
+        )
+    if any(m in text for m in _DENIED):
+        return (
+            f"Check the permissions of {where or 'the database'} and its folder (`ls -ld`): "
+            "Loom must be able to read and write both (SQLite adds -wal and -shm files)."
+        )
+    if any(m in text for m in _FULL):
+        return (
+            f"The disk holding {where or 'the database'} is full: free some space, then run again."
+        )
+    if any(m in text for m in _SCHEMA):
+        return "The database schema is older than this Loom: run `loom db upgrade`."
+    if not path and any(m in text for m in _UNREACHABLE):
+        return f"Check that the database server {where} is running and reachable."
+    return "Check that the database is reachable and up to date: loom db upgrade"
