@@ -112,9 +112,17 @@ def push(
     jobs: int | None = JOBS,
     quiet: bool = QUIET,
     as_json: bool = JSON,
+    all_commits: bool = typer.Option(
+        False, "--all-commits", help="Also what every commit of every branch and tag uses."
+    ),
+    all_tags: bool = typer.Option(False, "--all-tags", help="Also what every tagged commit uses."),
+    all_branches: bool = typer.Option(
+        False, "--all-branches", help="Also what the tip of every branch uses."
+    ),
 ) -> None:
     """Send the cached objects of the pointers that the remote lacks."""
-    _sync("push", paths, remote, jobs, quiet, as_json)
+    history = {"all_commits": all_commits, "all_tags": all_tags, "all_branches": all_branches}
+    _sync("push", paths, remote, jobs, quiet, as_json, **history)
 
 
 def fetch(
