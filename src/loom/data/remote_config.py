@@ -71,7 +71,7 @@ def configured(layers: Sequence[config.Layer]) -> tuple[dict[str, RemoteConfig],
         source, where = origin[name]
         if "url" not in table:
             raise UsageError(
-                f"Remote {name!r} in {where} has no url.",
+                f"Remote {name!r} in {where} has no url (remote.{name}.url).",
                 hint=f"Add `url = ...` under [remote.{name}] (or set LOOM_REMOTE_"
                 f"{name.upper()}_URL), or remove the endpoint.",
                 key=f"remote.{name}.url",
