@@ -41,6 +41,13 @@ create table if not exists remotes_seen (
     seen_ns integer not null, default_ns integer
 ) without rowid;
 """
+# Cost on status's hot path: a scan of `versions` (a row per version added here) with one
+# primary-key lookup in `remote_has` each.
+NOT_ON_REMOTE = (
+    "select path, hash from versions v where not exists "
+    "(select 1 from remote_has r where r.remote = ? and r.hash = v.hash) "
+    "order by added_ns desc"
+)
 
 
 @dataclass(frozen=True)
@@ -95,13 +102,7 @@ class Ledger:
 
         One indexed query over a table with a row per version ever added here.
         """
-        rows = self.db.execute(
-            "select path, hash from versions v where not exists "
-            "(select 1 from remote_has r where r.remote = ? and r.hash = v.hash) "
-            "order by added_ns desc",
-            (remote,),
-        )
-        return [(p, h) for p, h in rows]
+        return [(p, h) for p, h in self.db.execute(NOT_ON_REMOTE, (remote,))]
 
     def forget_versions(self, oids: Iterable[Oid]) -> None:
         """Drop versions whose objects left the cache (gc), and what remotes were said to hold."""
