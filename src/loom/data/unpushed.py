@@ -6,8 +6,8 @@ version, and ``push`` / ``fetch`` record what a remote holds (``loom.data.ledger
 When no remote was ever configured here, it stays quiet.
 
 Cost, on the hot path of ``status``: the two config files (already small and
-parsed anyway), one indexed query on the ledger, and one cache lookup per
-unpushed version. No network.
+parsed anyway), one indexed query on the ledger, and one stat per unpushed
+version (a packed one, a small file, loads the pack indexes). No network.
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ def unpushed(
         rows = [(p, h) for p, h in rows if p in paths]
     if not rows:
         return remote.name, []
-    gone = ws.odb.missing({h for _, h in rows})  # only versions still in the cache count
-    return remote.name, [f"{p}@{h[:8]}" for p, h in rows if h not in gone]
+    # Only versions still in the cache count. One stat each for trees (stored loose);
+    # not odb.missing, which loads every pack index first (0.1 s per 20k objects).
+    return remote.name, [f"{p}@{h[:8]}" for p, h in rows if ws.odb.exists(h)]
 
 
 def warn_unpushed(ws: Workspace, state: StateIndex, paths: Collection[str] | None = None) -> None:
