@@ -58,32 +58,55 @@ class SeenRemote:
 
 
 class Ledger:
-    """Small tables next to the state index; every method is one short transaction."""
+    """Small tables next to the state index; every method is one short transaction.
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    Best effort, as befits a memo: where ``state.db`` can't be opened or written (a
+    read-only workspace), reads find nothing and writes are dropped; no command fails.
+    """
+
+    def __init__(self, conn: sqlite3.Connection | None) -> None:
         self.db = conn
-        self.db.executescript(_SCHEMA)
+        if conn is not None:
+            try:
+                conn.executescript(_SCHEMA)
+            except sqlite3.Error:
+                self.db = None
 
     @classmethod
     @contextmanager
     def open(cls, ws: Workspace) -> Iterator[Ledger]:
         state = StateIndex(ws.loom_dir / "state.db")
         try:
-            yield cls(state.connection())
+            try:
+                conn: sqlite3.Connection | None = state.connection()
+            except (sqlite3.Error, OSError):
+                conn = None
+            yield cls(conn)
         finally:
             state.close()
 
+    def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
+        if self.db is None:
+            return []
+        try:
+            return self.db.execute(sql, args).fetchall()
+        except sqlite3.Error:
+            return []
+
     def _write(self, sql: str, rows: Iterable[tuple]) -> None:
         rows = list(rows)
-        if not rows:
+        if not rows or self.db is None:
             return
-        self.db.execute("begin immediate")
         try:
-            self.db.executemany(sql, rows)
-            self.db.execute("commit")
-        except BaseException:
-            self.db.execute("rollback")
-            raise
+            self.db.execute("begin immediate")
+            try:
+                self.db.executemany(sql, rows)
+                self.db.execute("commit")
+            except BaseException:
+                self.db.execute("rollback")
+                raise
+        except sqlite3.Error:
+            pass  # read-only or damaged: the memo stays as it was
 
     # --- versions and which remote holds them ---
     def add_versions(self, items: Iterable[tuple[str, Oid]]) -> None:
@@ -102,7 +125,7 @@ class Ledger:
 
         One indexed query over a table with a row per version ever added here.
         """
-        return [(p, h) for p, h in self.db.execute(NOT_ON_REMOTE, (remote,))]
+        return [(p, h) for p, h in self._read(NOT_ON_REMOTE, (remote,))]
 
     def forget_versions(self, oids: Iterable[Oid]) -> None:
         """Drop versions whose objects left the cache (gc), and what remotes were said to hold."""
@@ -111,7 +134,7 @@ class Ledger:
         self._write("delete from remote_has where hash = ?", rows)
 
     def version_hashes(self) -> list[Oid]:
-        return [h for (h,) in self.db.execute("select hash from versions")]
+        return [h for (h,) in self._read("select hash from versions")]
 
     # --- remotes seen in this workspace's config ---
     def remember_remotes(self, remotes: Iterable[SeenRemote], default: str | None) -> None:
@@ -119,12 +142,8 @@ class Ledger:
 
         Writes only what changed, so resolving the same config again costs one read.
         """
-        known = {
-            n: (u, e, d)
-            for n, u, e, d in self.db.execute(
-                "select name, url, endpoint_url, default_ns from remotes_seen"
-            )
-        }
+        rows = self._read("select name, url, endpoint_url, default_ns from remotes_seen")
+        known = {n: (u, e, d) for n, u, e, d in rows}
         latest = self.latest_default()
         now = time.time_ns()
         rows = []
@@ -139,14 +158,14 @@ class Ledger:
         self._write("insert or replace into remotes_seen values (?, ?, ?, ?, ?)", rows)
 
     def seen(self, name: str) -> SeenRemote | None:
-        row = self.db.execute(
+        rows = self._read(
             "select name, url, endpoint_url from remotes_seen where name = ?", (name,)
-        ).fetchone()
-        return SeenRemote(*row) if row else None
+        )
+        return SeenRemote(*rows[0]) if rows else None
 
     def latest_default(self) -> SeenRemote | None:
-        row = self.db.execute(
+        rows = self._read(
             "select name, url, endpoint_url from remotes_seen where default_ns is not null "
             "order by default_ns desc limit 1"
-        ).fetchone()
-        return SeenRemote(*row) if row else None
+        )
+        return SeenRemote(*rows[0]) if rows else None
