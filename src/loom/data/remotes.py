@@ -157,15 +157,10 @@ def resolve(ws: Workspace, name: str | None = None) -> RemoteConfig:
     if wanted in remotes:
         return remotes[wanted]
     with Ledger.open(ws) as ledger:
-        seen = ledger.seen(wanted) if wanted else ledger.latest_default()
-    if seen is None:
+        found = _remembered(remotes, wanted, ledger)
+    if found is None:
         raise _no_remote(ws, remotes, wanted, named=name is not None)
-    if seen.name in remotes:  # no default is set now; the last one still exists
-        conf = remotes[seen.name]
-        why = "No default remote is set"
-    else:
-        conf = RemoteConfig(seen.name, seen.url, seen.endpoint_url, False, "memo", "state.db")
-        why = f"The current configuration has no remote {seen.name!r}"
+    conf, why = found
     warn(
         f"{why}; using {conf.name} = {conf.url}, the one last used in this workspace.",
         hint="Commit .loom/config.toml with the remote, or keep it across checkouts with "
@@ -179,12 +174,21 @@ def known_default(ws: Workspace, ledger: Ledger) -> RemoteConfig | None:
     remotes, default = configured(ws.layers())
     if default in remotes:
         return remotes[default]
-    seen = ledger.seen(default) if default else ledger.latest_default()
+    found = _remembered(remotes, default, ledger)
+    return found[0] if found else None
+
+
+def _remembered(
+    remotes: dict[str, RemoteConfig], wanted: str | None, ledger: Ledger
+) -> tuple[RemoteConfig, str] | None:
+    """The remote remembered as ``wanted`` (or the last default), and why it is used."""
+    seen = ledger.seen(wanted) if wanted else ledger.latest_default()
     if seen is None:
         return None
-    if seen.name in remotes:
-        return remotes[seen.name]
-    return RemoteConfig(seen.name, seen.url, seen.endpoint_url, False, "memo", "state.db")
+    if seen.name in remotes:  # no default is set now; the last one still exists
+        return remotes[seen.name], "No default remote is set"
+    conf = RemoteConfig(seen.name, seen.url, seen.endpoint_url, False, "memo", "state.db")
+    return conf, f"The current configuration has no remote {seen.name!r}"
 
 
 def _remember(ws: Workspace, remotes: dict[str, RemoteConfig], default: str | None) -> None:
@@ -226,7 +230,7 @@ def _no_remote(
         return _unknown(ws, wanted)
     if wanted:
         return NoRemoteError(
-            f"The default remote {wanted!r} (core.remote) is not configured.",
+            f"The default remote {wanted!r} (core.remote or LOOM_REMOTE) is not configured.",
             hint=f"Add it with `loom remote add {wanted} URL`, or pick another with "
             "`loom remote default NAME`.",
         )
