@@ -112,9 +112,8 @@ def push(
     all_tags: bool,
     all_branches: bool,
 ) -> None:
-    # only the ones given reach loom.data.sync.push: a plain push makes the plain call
     wide = {"all_commits": all_commits, "all_tags": all_tags, "all_branches": all_branches}
-    _sync("push", paths, remote, jobs, quiet, as_json, **{k: v for k, v in wide.items() if v})
+    _sync("push", paths, remote, jobs, quiet, as_json, **wide)
 
 
 def pull(

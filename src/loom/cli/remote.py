@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from loom.cli import output
 
 remote_app = typer.Typer(help="Manage remotes (local folders, s3://, gs://, azure://).")
+LOCAL = typer.Option(
+    False, "--local", help="Edit .loom/config.local.toml (not committed) instead of config.toml."
+)
 
 
 def _ws():
@@ -24,18 +29,27 @@ def add(
         None, "--endpoint-url", help="S3-compatible endpoint, e.g. http://127.0.0.1:9000."
     ),
     force: bool = typer.Option(False, "-f", "--force", help="Replace a remote of that name."),
+    local: bool = LOCAL,
 ) -> None:
-    """Add a remote (saved in .loom/config.toml, which is committed)."""
+    """Add a remote (saved in .loom/config.toml, which is committed, or with --local in
+    .loom/config.local.toml, which is not and so survives checking out old commits)."""
     from loom.data.remotes import add_remote
 
-    r = add_remote(_ws(), name, url, default=default, endpoint_url=endpoint_url, force=force)
+    r = add_remote(
+        _ws(), name, url, default=default, endpoint_url=endpoint_url, force=force, local=local
+    )
     suffix = " (default)" if r.default else ""
-    output.console.print(f"Remote {r.name} -> {r.url}{suffix}")
+    where = ".loom/config.local.toml" if local else ".loom/config.toml"
+    output.console.print(f"Remote {name} -> {url}{suffix}, saved in {where}", markup=False)
 
 
 @remote_app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json", help=output.JSON_HELP)) -> None:
-    """List remotes; the default one is marked."""
+    """List remotes and where each comes from; the default one is marked.
+
+    Environment (LOOM_REMOTE_<NAME>_URL) wins over .loom/config.local.toml, which wins
+    over .loom/config.toml.
+    """
     from loom.data.remotes import list_remotes
 
     remotes = list_remotes(_ws())
@@ -45,24 +59,28 @@ def list_(as_json: bool = typer.Option(False, "--json", help=output.JSON_HELP)) 
     for r in remotes:
         mark = "*" if r.default else " "
         endpoint = f"  (endpoint {r.endpoint_url})" if r.endpoint_url else ""
-        output.console.print(f"{mark} {r.name}\t{r.url}{endpoint}", markup=False)
+        origin = r.where if r.source == "env" else Path(r.where).name
+        output.console.print(f"{mark} {r.name}\t{r.url}{endpoint}\t[{origin}]", markup=False)
 
 
 @remote_app.command("remove")
-def remove(name: str = typer.Argument(..., help="Remote to remove.")) -> None:
+def remove(name: str = typer.Argument(..., help="Remote to remove."), local: bool = LOCAL) -> None:
     """Remove a remote from the configuration (its data stays where it is)."""
     from loom.data.remotes import remove_remote
 
-    remove_remote(_ws(), name)
+    remove_remote(_ws(), name, local=local)
     output.console.print(f"Removed remote {name}.")
 
 
 @remote_app.command("default")
-def default(name: str = typer.Argument(..., help="Remote to use when -r is not given.")) -> None:
-    """Set the default remote."""
+def default(
+    name: str = typer.Argument(..., help="Remote to use when -r is not given."),
+    local: bool = LOCAL,
+) -> None:
+    """Set the default remote (LOOM_REMOTE=NAME overrides it for one shell)."""
     from loom.data.remotes import set_default
 
-    set_default(_ws(), name)
+    set_default(_ws(), name, local=local)
     output.console.print(f"Default remote: {name}")
 
 

@@ -19,6 +19,7 @@ from loom._types import StrPath
 from loom.data import gitignore
 from loom.data import pointer as ptrs
 from loom.data.ingest import packing_hasher
+from loom.data.ledger import Ledger
 from loom.data.lock import workspace_lock
 from loom.data.pointer import Pointer
 from loom.data.progress import NO_PROGRESS, Progress
@@ -45,6 +46,8 @@ def add(
         try:
             out = [_add_one(ws, rel, state, jobs, progress) for rel in rels]
             state.save()
+            # `status` warns about versions in the cache that the remote lacks
+            Ledger(state.connection()).add_versions((p.rel, p.hash) for p in out)
         finally:
             state.close()
     return out

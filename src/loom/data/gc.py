@@ -13,19 +13,18 @@ or push running next to gc is safe.
 
 from __future__ import annotations
 
-import itertools
-import subprocess
 from dataclasses import dataclass, field
 
 from loom._types import Oid
-from loom.data import pointer as ptrs
+from loom.data.history import commit_pointers
+from loom.data.ledger import Ledger
 from loom.data.lock import workspace_lock
 from loom.data.pointer import Pointer
 from loom.data.select import select_pointers
 from loom.data.state import StateIndex
 from loom.data.trees import load_tree
 from loom.data.workspace import Workspace
-from loom.errors import MissingObjectError, PointerError, WorkspaceError
+from loom.errors import MissingObjectError
 from loom.objects import gc as objects_gc
 
 
@@ -72,6 +71,10 @@ def gc(
         if result.removed and not dry_run:
             state = StateIndex(ws.loom_dir / "state.db")
             state.forget_complete()
+            # versions whose object is gone no longer count for `status`'s unpushed warning
+            ledger = Ledger(state.connection())
+            removed = set(result.removed)
+            ledger.forget_versions(h for h in ledger.version_hashes() if h in removed)
             state.close()
     return report
 
@@ -109,57 +112,3 @@ def _fetch_listings(ws: Workspace, trees: list[Oid]) -> None:
         transfer.pull(ws.odb, open_configured(ws), trees)
     except LoomError:
         pass  # no remote, unreachable, or not there either: keep_set reports them
-
-
-def _git(ws: Workspace, *args: str, data: bytes | None = None) -> bytes:
-    try:
-        proc = subprocess.run(
-            ["git", *args], cwd=ws.root, input=data, capture_output=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError) as exc:
-        detail = getattr(exc, "stderr", b"") or str(exc).encode()
-        raise WorkspaceError(
-            f"git {args[0]} failed in {ws.root}: {detail.decode(errors='replace').strip()}",
-            hint="`loom gc --all-commits` needs a git repository; use `loom gc --workspace`.",
-        ) from None
-    return proc.stdout
-
-
-def commit_pointers(ws: Workspace) -> list[Pointer]:
-    """Pointers in every commit reachable from any ref (branches, tags, stash).
-
-    One ``git log --all -m --raw`` lists every blob ever written at a ``*.loom``
-    path (merges diffed against each parent, root commits as additions); one
-    ``git cat-file --batch`` reads them.
-    """
-    prefix = _git(ws, "rev-parse", "--show-prefix").decode().strip()
-    cmd = ["log", "--all", "-m", "--raw", "--no-abbrev", "--no-renames", "--format=", "-z", "--"]
-    out = _git(ws, *cmd, f":(top,glob){prefix}**/*{ptrs.SUFFIX}")
-    blobs: dict[bytes, str] = {}  # blob id -> a workspace path it appeared under
-    fields = out.split(b"\0")
-    for meta, raw in itertools.pairwise(fields):
-        parts = meta.strip().split()  # :old_mode new_mode old_sha new_sha status, then path
-        if len(parts) != 5 or not parts[0].startswith(b":") or set(parts[3]) == {ord("0")}:
-            continue  # not a record, or a deletion (which names no new blob)
-        path = raw.decode("utf-8", "surrogateescape")
-        blobs.setdefault(parts[3], path[len(prefix) :])
-    return _read_blobs(ws, blobs)
-
-
-def _read_blobs(ws: Workspace, blobs: dict[bytes, str]) -> list[Pointer]:
-    """Parse pointer blobs with one ``git cat-file --batch``."""
-    if not blobs:
-        return []
-    out = _git(ws, "cat-file", "--batch", data=b"".join(b + b"\n" for b in blobs))
-    pointers: list[Pointer] = []
-    pos = 0
-    for rel in blobs.values():
-        header_end = out.index(b"\n", pos)
-        size = int(out[pos:header_end].split()[2])
-        body = out[header_end + 1 : header_end + 1 + size]
-        pos = header_end + 1 + size + 1
-        try:
-            pointers.append(ptrs.parse(body, rel))
-        except PointerError:
-            continue  # a garbled pointer in old history names nothing to keep
-    return pointers

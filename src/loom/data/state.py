@@ -47,6 +47,10 @@ class StateIndex:
         self._pending: dict[StatKey, Oid] = {}
         self._lookups = 0
 
+    def connection(self) -> sqlite3.Connection:
+        """The open database, for the other small tables kept there (``loom.data.ledger``)."""
+        return self._db()
+
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
             self._conn = self._open()

@@ -18,6 +18,7 @@ from loom.data.scan import Snapshot, scan
 from loom.data.select import select_pointers
 from loom.data.state import StateIndex
 from loom.data.trees import load_tree
+from loom.data.unpushed import warn_unpushed
 from loom.data.workspace import Workspace
 
 
@@ -44,14 +45,19 @@ def status(
     jobs: int | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> list[PathStatus]:
-    """Compare every pointer (or those for ``paths``) with the workspace."""
+    """Compare every pointer (or those for ``paths``) with the workspace.
+
+    Warns (``loom.errors.warn``) when the cache holds versions the default remote lacks.
+    """
     state = StateIndex(ws.loom_dir / "state.db")
     try:
         out = []
-        for ptr in select_pointers(ws, paths):
+        selected = select_pointers(ws, paths)
+        for ptr in selected:
             snap = scan(ws.path_of(ptr.rel), state, jobs=jobs, progress=progress)
             out.append(_compare(ws, ptr, snap, state))
         state.save()
+        warn_unpushed(ws, state, {p.rel for p in selected} if paths else None)
     finally:
         state.close()
     return out

@@ -14,14 +14,18 @@ from dataclasses import dataclass, field
 
 from loom._types import Oid, StrPath
 from loom.data.checkout import CheckoutResult, checkout
+from loom.data.ledger import Ledger
 from loom.data.lock import workspace_lock
 from loom.data.pointer import Pointer
 from loom.data.progress import NO_PROGRESS, Progress
-from loom.data.remotes import open_configured
+from loom.data.remotes import RemoteConfig, location, open_config, resolve
 from loom.data.select import select_pointers
 from loom.data.trees import load_tree
+from loom.data.versions import lost_error, pointers_to_push, version_objects
 from loom.data.workspace import Workspace
+from loom.errors import MissingObjectError
 from loom.objects import transfer
+from loom.objects.remote import Remote
 from loom.objects.transfer import TransferResult
 
 
@@ -68,23 +72,41 @@ def push(
     remote: str | None = None,
     jobs: int | None = None,
     progress: Progress = NO_PROGRESS,
+    all_commits: bool = False,
+    all_tags: bool = False,
+    all_branches: bool = False,
 ) -> SyncResult:
     """Send the objects of every pointer (or those for ``paths``) that the remote lacks.
 
     Without ``paths``, also the cached artifacts of tracked runs, so a teammate on
     the same tracking store can download them.
+
+    ``all_commits`` / ``all_tags`` / ``all_branches`` also send what every commit of
+    every ref / every tagged commit / every branch tip references. Objects of old
+    versions that the cache lacks but the remote has are fine; versions in neither
+    place are listed in a MissingObjectError once everything else was sent.
     """
     with workspace_lock(ws):
-        target = open_configured(ws, remote)
-        oids = object_ids(ws, select_pointers(ws, paths))
+        conf = resolve(ws, remote)
+        target = open_config(ws, conf)
         result = SyncResult(target.url)
+        pointers = pointers_to_push(
+            ws, paths, all_commits=all_commits, all_tags=all_tags, all_branches=all_branches
+        )
+        lost = _push_versions(ws, conf, target, pointers, result, jobs, progress)
         if not paths:
-            artifacts = _run_artifact_oids(ws)
-            result.artifacts = len(artifacts)
-            oids = list(dict.fromkeys([*oids, *artifacts]))
-        advance = progress.task(f"Pushing to {target.url}", len(oids))
-        result.add(transfer.push(ws.odb, target, oids, jobs=jobs, on_done=advance))
+            _push_run_artifacts(ws, target, result, jobs)
+        if lost is not None:
+            raise lost
     return result
+
+
+def _push_run_artifacts(ws: Workspace, target: Remote, result: SyncResult, jobs: int | None):
+    """Send the tracked runs' artifacts this cache holds (a teammate downloads them)."""
+    artifacts = _run_artifact_oids(ws)
+    result.artifacts = len(artifacts)
+    if artifacts:
+        result.add(transfer.push(ws.odb, target, artifacts, jobs=jobs))
 
 
 def _run_artifact_oids(ws: Workspace) -> list[Oid]:
@@ -97,6 +119,40 @@ def _run_artifact_oids(ws: Workspace) -> list[Oid]:
     return sorted(refs - ws.odb.missing(refs))
 
 
+def _push_versions(
+    ws: Workspace,
+    conf: RemoteConfig,
+    target: Remote,
+    pointers: list[Pointer],
+    result: SyncResult,
+    jobs: int | None,
+    progress: Progress,
+) -> MissingObjectError | None:
+    """Push the pointers' objects and note which versions the remote now holds whole.
+
+    Returns (does not raise) the error listing versions in neither place, so that
+    later steps still run before it is raised.
+    """
+    objects, unlisted = version_objects(ws, target, pointers)
+    oids = list(dict.fromkeys(o for found in objects.values() for o in found))
+    advance = progress.task(f"Pushing to {target.url}", len(oids))
+    absent: set[Oid] = set()
+    try:
+        result.add(transfer.push(ws.odb, target, oids, jobs=jobs, on_done=advance))
+    except MissingObjectError as exc:  # the rest was sent; these are in neither place
+        result.add(exc.fields["result"])
+        absent = set(exc.fields["oids"])
+    lacking = {p: len(absent.intersection(found)) for p, found in objects.items()}
+    with Ledger.open(ws) as ledger:
+        whole = {p.hash for p, n in lacking.items() if not n}
+        ledger.mark_on_remote(location(ws, conf), whole)
+    lacking = {p: n for p, n in lacking.items() if n}
+    if not unlisted and not lacking:
+        return None
+    result.failed.extend((o, "in neither the cache nor the remote") for o in sorted(absent))
+    return lost_error(unlisted, lacking, target.url, result=result)
+
+
 def fetch(
     ws: Workspace,
     paths: Sequence[StrPath] = (),
@@ -107,18 +163,34 @@ def fetch(
 ) -> SyncResult:
     """Bring the objects of every pointer (or those for ``paths``) into the cache."""
     with workspace_lock(ws):
-        target = open_configured(ws, remote)
+        conf = resolve(ws, remote)
+        target = open_config(ws, conf)
         ptrs = select_pointers(ws, paths)
         result = SyncResult(target.url)
         trees = [p.hash for p in ptrs if p.kind == "dir"]
+        came = ws.odb.missing(p.hash for p in ptrs)
         if trees:  # a folder's file list lives in its tree object: fetch those first
             result.add(transfer.pull(ws.odb, target, trees, jobs=jobs))
-        oids = object_ids(ws, ptrs)
+        by_ptr = {p: object_ids(ws, [p]) for p in ptrs}
+        oids = list(dict.fromkeys(o for found in by_ptr.values() for o in found))
+        came |= ws.odb.missing(oids)
         advance = progress.task(f"Fetching from {target.url}", len(oids))
         result.add(transfer.pull(ws.odb, target, oids, jobs=jobs, on_done=advance))
         if trees:  # don't count the trees twice
             result.skipped -= len(trees)
+        _mark_fetched(ws, conf, by_ptr, came)
     return result
+
+
+def _mark_fetched(
+    ws: Workspace, conf: RemoteConfig, by_ptr: dict[Pointer, list[Oid]], came: set[Oid]
+) -> None:
+    """Versions that came wholly from the remote are on it. One whose objects were partly
+    cached already is not marked: those objects might be on the remote or not."""
+    whole = {p.hash for p, found in by_ptr.items() if came.issuperset(found)}
+    if whole:
+        with Ledger.open(ws) as ledger:
+            ledger.mark_on_remote(location(ws, conf), whole)
 
 
 def pull(
