@@ -47,7 +47,7 @@ def add(
 def list_(as_json: bool = typer.Option(False, "--json", help=output.JSON_HELP)) -> None:
     """List remotes and where each comes from; the default one is marked.
 
-    Environment (LOOM_REMOTE_<NAME>_URL) wins over .loom/config.local.toml, which wins
+    The environment (e.g. LOOM_REMOTE_STORAGE_URL) wins over .loom/config.local.toml, which wins
     over .loom/config.toml.
     """
     from loom.data.remotes import list_remotes
