@@ -72,10 +72,9 @@ def test_a_second_thread_waits_for_the_lock_like_another_process(ws):
     outcome: dict[str, object] = {}
 
     def holder() -> None:
-        with workspace_lock(ws):
-            with workspace_lock(ws):  # re-entry in one thread still works
-                held.set()
-                release.wait(10)
+        with workspace_lock(ws), workspace_lock(ws):  # re-entry in one thread still works
+            held.set()
+            release.wait(10)
 
     def second() -> None:
         try:

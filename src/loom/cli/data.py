@@ -80,12 +80,14 @@ def status(
 
     with progress_bars(quiet or as_json) as bars:
         rows = get_status(_ws(), paths or [], jobs=jobs, progress=bars)
+    from loom.cli.fast import print_status, status_code
+
     if as_json:
         output.print_json([r.as_dict() for r in rows])
-        return
-    from loom.cli.fast import print_status
-
-    print_status(rows)  # the same lines as the fast path of the console script
+    else:
+        print_status(rows)  # the same lines as the fast path of the console script
+    if status_code(rows):
+        raise typer.Exit(1)
 
 
 def checkout(

@@ -67,16 +67,27 @@ def run_checkout(paths: list, force: bool, jobs: int | None, quiet: bool, bars: 
         say(f"{r.written} file(s) written, {r.removed} removed, {r.unchanged} path(s) unchanged.")
 
 
+def _print_json(r) -> None:
+    import json
+
+    say(json.dumps(r.as_dict(), indent=2, default=str, allow_nan=True))
+
+
 def run_sync(verb: str, paths: list, remote, jobs, quiet, as_json, bars: Bars, **kw) -> None:
     """push, fetch or pull."""
     from loom.data import sync
+    from loom.errors import LoomError
 
     with bars(quiet or as_json) as progress:
-        r = getattr(sync, verb)(_ws(), paths, remote=remote, jobs=jobs, progress=progress, **kw)
+        try:
+            r = getattr(sync, verb)(_ws(), paths, remote=remote, jobs=jobs, progress=progress, **kw)
+        except LoomError as exc:  # a partial fetch or pull: what was done, then the error
+            done = exc.fields.get("result")
+            if as_json and isinstance(done, sync.SyncResult):
+                _print_json(done)
+            raise
     if as_json:
-        import json
-
-        say(json.dumps(r.as_dict(), indent=2, default=str, allow_nan=True))
+        _print_json(r)
     elif not quiet:
         say(
             f"{verb.capitalize()}: {r.transferred} object(s) transferred ({r.bytes} bytes), "

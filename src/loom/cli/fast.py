@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sys
 
-_COLOURS = {"clean": "32", "modified": "31", "deleted": "31"}
+_COLOURS = {"clean": "32", "modified": "31", "deleted": "31", "broken": "31", "invalid": "31"}
 # command -> {flag: (keyword, takes a value)}
 _JOBS = {"-j": ("jobs", True), "--jobs": ("jobs", True), "-q": ("quiet", False)}
 _JOBS["--quiet"] = ("quiet", False)
@@ -79,7 +79,7 @@ def _run(command: str, paths: list[str], opts: dict) -> int:
     from loom.errors import LoomError
 
     try:
-        _dispatch(command, paths, opts)
+        code = _dispatch(command, paths, opts)
     except LoomError as exc:
         from loom.cli.output import print_error
 
@@ -93,15 +93,15 @@ def _run(command: str, paths: list[str], opts: dict) -> int:
         sys.stderr.write("Error: Interrupted.\n")
         return 130
     sys.stdout.flush()
-    return 0
+    return code
 
 
-def _dispatch(command: str, paths: list[str], opts: dict) -> None:
+def _dispatch(command: str, paths: list[str], opts: dict) -> int:
     from loom.cli import data_run
 
     jobs, quiet, as_json = opts.get("jobs"), opts.get("quiet", False), opts.get("as_json", False)
     if command == "status":
-        _status(paths, jobs, as_json, quiet)
+        return _status(paths, jobs, as_json, quiet)
     elif command == "add":
         data_run.run_add(paths, jobs, quiet, _LazyBars)
     elif command == "checkout":
@@ -110,9 +110,11 @@ def _dispatch(command: str, paths: list[str], opts: dict) -> None:
         kw = {"force": opts.get("force", False)} if command == "pull" else {}
         remote = opts.get("remote")
         data_run.run_sync(command, paths, remote, jobs, quiet, as_json, _LazyBars, **kw)
+    return 0
 
 
-def _status(paths: list[str], jobs: int | None, as_json: bool, quiet: bool) -> None:
+def _status(paths: list[str], jobs: int | None, as_json: bool, quiet: bool) -> int:
+    """Prints the rows; 1 when a row is broken or invalid (a pointer contradicts its data)."""
     from loom.data.status import status
     from loom.data.workspace import Workspace
 
@@ -124,6 +126,13 @@ def _status(paths: list[str], jobs: int | None, as_json: bool, quiet: bool) -> N
         sys.stdout.write(json.dumps([r.as_dict() for r in rows], indent=2, default=str) + "\n")
     else:
         print_status(rows)
+    return status_code(rows)
+
+
+def status_code(rows: list) -> int:
+    from loom.data.status import BAD_STATES
+
+    return 1 if any(r.state in BAD_STATES for r in rows) else 0
 
 
 def print_status(rows: list) -> None:
@@ -136,6 +145,10 @@ def print_status(rows: list) -> None:
         lines.append(f"{paint(_COLOURS.get(r.state, '0'), f'{r.state:9}')} {r.path}{cache}")
         for label, names in (("added", r.added), ("modified", r.modified), ("deleted", r.deleted)):
             lines.extend(f"    {label}: {r.path}/{name}" for name in names)
+        broken = [(name, why) for name, why in r.broken.items() if name]
+        lines.extend(f"    broken: {r.path}/{name} is {why}" for name, why in broken)
+        if r.problem:
+            lines.append(f"    {r.problem}" + (f"\n    Hint: {r.hint}" if r.hint else ""))
     sys.stdout.write("".join(line + "\n" for line in lines))
 
 

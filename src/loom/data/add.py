@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from loom._types import StrPath
@@ -26,7 +27,14 @@ from loom.data.scan import Snapshot, scan
 from loom.data.state import StateIndex, stat_key
 from loom.data.walk import find_pointers
 from loom.data.workspace import Workspace
-from loom.errors import CorruptObjectError, UsageError
+from loom.errors import (
+    ConflictError,
+    CorruptObjectError,
+    FilesystemError,
+    UsageError,
+    from_oserror,
+)
+from loom.paths import MAX_NAME_BYTES
 
 
 def add(
@@ -43,7 +51,10 @@ def add(
         rels = validate(ws, paths)
         state = StateIndex(ws.loom_dir / "state.db")
         try:
-            out = [_add_one(ws, rel, state, jobs, progress) for rel in rels]
+            out = []
+            for rel in rels:
+                with _os_errors(ws, rel):
+                    out.append(_add_one(ws, rel, state, jobs, progress))
             state.save()
         finally:
             state.close()
@@ -68,11 +79,76 @@ def validate(ws: Workspace, paths: Sequence[StrPath]) -> list[str]:
                 hint=f"Run `loom add {rel[: -len(ptrs.SUFFIX)]}` to record a new version.",
                 path=str(p),
             )
+        _check_name(rel, str(p))
         gitignore.pattern(rel.rsplit("/", 1)[-1])  # refuses names .gitignore can't hold
         _check_nesting(rel, tracked, str(p))
     if ws.has_git:
         _check_not_in_git(ws, rels)
     return rels
+
+
+def _check_name(rel: str, shown: str) -> None:
+    """Names a pointer file can hold: UTF-8, and short enough to take the ``.loom`` suffix."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        printable = os.fsencode(rel).decode("utf-8", "backslashreplace")
+        raise UsageError(
+            f"The name {printable} is not valid UTF-8, which pointer files and .gitignore need.",
+            hint="Rename it (e.g. `convmv -f latin1 -t utf8 --notest NAME`), then `loom add` it.",
+            path=printable,
+        ) from None
+    name = rel.rsplit("/", 1)[-1]
+    size = len(name.encode("utf-8")) + len(ptrs.SUFFIX)
+    if size > MAX_NAME_BYTES:
+        raise UsageError(
+            f"{shown} can't have a pointer file: {name[:20]}…{ptrs.SUFFIX} would be a "
+            f"{size}-byte name, and names may have at most {MAX_NAME_BYTES} bytes.",
+            hint=f"Shorten the name to {MAX_NAME_BYTES - len(ptrs.SUFFIX)} bytes or "
+            "fewer, or move it into a folder and add the folder (files inside a tracked "
+            "folder may use all 255 bytes).",
+            path=shown,
+        )
+
+
+@contextmanager
+def _os_errors(ws: Workspace, rel: str) -> Iterator[None]:
+    """OSErrors while adding ``rel`` as one line naming the file: a file removed while it was
+    read (another program at work), the cache not writable, or anything else."""
+    try:
+        yield
+    except FileNotFoundError as exc:
+        where = _where(ws, exc)
+        if where is None or where.startswith(".loom/"):
+            raise from_oserror(exc, f"add {rel}") from None
+        raise ConflictError(
+            f"{where} was removed while `loom add` was reading it; {rel} was not added.",
+            hint=f"Run `loom add {shlex.quote(rel)}` again once nothing is changing it.",
+            path=where,
+        ) from None
+    except OSError as exc:
+        where = _where(ws, exc)
+        if where is not None and where.startswith(".loom/"):
+            raise FilesystemError(
+                f"Cannot write to the cache {ws.odb.root}: {exc.strerror} ({where}).",
+                hint=f"Check who may write to {ws.loom_dir} (`ls -ld {ws.odb.root}`): Loom "
+                "stores added data there; a cache shared by several users needs group "
+                "write permission on every folder.",
+                path=str(ws.odb.root),
+            ) from None
+        raise from_oserror(exc, f"add {rel}") from None
+
+
+def _where(ws: Workspace, exc: OSError) -> str | None:
+    """The workspace-relative path an OSError is about (its first file name inside)."""
+    for name in (exc.filename, exc.filename2):
+        if name is None:
+            continue
+        path = Path(os.path.abspath(os.fsdecode(name)))
+        if path.is_relative_to(ws.root):
+            return path.relative_to(ws.root).as_posix()
+        return str(path)
+    return None
 
 
 def _check_not_in_git(ws: Workspace, rels: list[str]) -> None:
@@ -120,8 +196,11 @@ def _add_one(
     snap = scan(full, state, progress=progress, hasher=packing_hasher(ws.odb, jobs))
     assert snap is not None  # validated above
     _store(ws, full, snap, jobs, progress)
-    if snap.kind == "dir":  # every object is stored now: spare the next status that check
-        state.put_complete(snap.oid)
+    if snap.kind == "dir" and snap.tree is not None:
+        # every object is stored now: spare the next status that check
+        found = ws.odb.locate([snap.oid, *(e.hash for e in snap.tree.entries)])
+        if found is not None:
+            state.put_complete(snap.oid, *found)
     ptr = Pointer(rel, snap.oid, snap.size, snap.kind, snap.files)  # type: ignore[arg-type]
     ptrs.save(ws.root, ptr)
     gitignore.ensure_ignored(full.parent, full.name)
