@@ -21,19 +21,14 @@ from loom.data import gitignore
 from loom.data import pointer as ptrs
 from loom.data.ingest import packing_hasher
 from loom.data.lock import workspace_lock
+from loom.data.oserrors import describe, where_in
 from loom.data.pointer import Pointer
 from loom.data.progress import NO_PROGRESS, Progress
 from loom.data.scan import Snapshot, scan
 from loom.data.state import StateIndex, stat_key
 from loom.data.walk import find_pointers
 from loom.data.workspace import Workspace
-from loom.errors import (
-    ConflictError,
-    CorruptObjectError,
-    FilesystemError,
-    UsageError,
-    from_oserror,
-)
+from loom.errors import ConflictError, CorruptObjectError, UsageError
 from loom.paths import MAX_NAME_BYTES
 
 
@@ -113,42 +108,21 @@ def _check_name(rel: str, shown: str) -> None:
 
 @contextmanager
 def _os_errors(ws: Workspace, rel: str) -> Iterator[None]:
-    """OSErrors while adding ``rel`` as one line naming the file: a file removed while it was
-    read (another program at work), the cache not writable, or anything else."""
+    """OSErrors while adding ``rel`` as one line naming the file: a file removed while it
+    was read (another program at work), the cache not writable, or anything else."""
     try:
         yield
     except FileNotFoundError as exc:
-        where = _where(ws, exc)
+        where = where_in(ws, exc)
         if where is None or where.startswith(".loom/"):
-            raise from_oserror(exc, f"add {rel}") from None
+            raise describe(ws, exc, f"add {rel}") from None
         raise ConflictError(
             f"{where} was removed while `loom add` was reading it; {rel} was not added.",
             hint=f"Run `loom add {shlex.quote(rel)}` again once nothing is changing it.",
             path=where,
         ) from None
     except OSError as exc:
-        where = _where(ws, exc)
-        if where is not None and where.startswith(".loom/"):
-            raise FilesystemError(
-                f"Cannot write to the cache {ws.odb.root}: {exc.strerror} ({where}).",
-                hint=f"Check who may write to {ws.loom_dir} (`ls -ld {ws.odb.root}`): Loom "
-                "stores added data there; a cache shared by several users needs group "
-                "write permission on every folder.",
-                path=str(ws.odb.root),
-            ) from None
-        raise from_oserror(exc, f"add {rel}") from None
-
-
-def _where(ws: Workspace, exc: OSError) -> str | None:
-    """The workspace-relative path an OSError is about (its first file name inside)."""
-    for name in (exc.filename, exc.filename2):
-        if name is None:
-            continue
-        path = Path(os.path.abspath(os.fsdecode(name)))
-        if path.is_relative_to(ws.root):
-            return path.relative_to(ws.root).as_posix()
-        return str(path)
-    return None
+        raise describe(ws, exc, f"add {rel}") from None
 
 
 def _check_not_in_git(ws: Workspace, rels: list[str]) -> None:

@@ -146,6 +146,7 @@ def _plan_one(
         why = against_snapshot(ptr, snap)
         if why is not None:
             raise invalid(ptr.pointer_rel, why)
+        target.check_within(snap.stats or {})  # clean: the files there are the listing
         return
     if ptr.kind == "file":
         _check_file_pointer(ws, ptr)

@@ -12,6 +12,7 @@ revision (``loom.data.read``), so both always agree.
 
 from __future__ import annotations
 
+import errno
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -68,11 +69,14 @@ def cover(rel: str, read: Callable[[str], bytes | None]) -> tuple[Pointer, str] 
 
 def read_pointer(ws: Workspace, pointer_rel: str) -> bytes | None:
     """A pointer file's bytes in the workspace, or None if there is none."""
-    path = ws.root / pointer_rel
     try:
-        return path.read_bytes() if path.is_file() else None
-    except (FileNotFoundError, NotADirectoryError):
+        return (ws.root / pointer_rel).read_bytes()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:  # a 255-byte name inside a folder: no pointer
+            return None
+        raise
 
 
 def select_targets(ws: Workspace, paths: Sequence[StrPath] = ()) -> list[Target]:

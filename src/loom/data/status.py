@@ -136,6 +136,7 @@ def _compare(
         why = against_snapshot(ptr, snap)
         if why is not None:  # e.g. kind: dir on a file, whose object is no listing
             return _invalid(ptr, why, ws.odb.exists(ptr.hash))
+        t.check_within(snap.stats or {})  # clean: the files there are the listing
         return PathStatus(ptr.rel, ptr.kind, "clean", _complete(ws, ptr, state, packs))
     want = None
     if ptr.kind == "dir" and ws.odb.exists(ptr.hash):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from loom._types import Oid, StrPath
 from loom.data.checkout import CheckoutResult, checkout_targets
 from loom.data.lock import workspace_lock
+from loom.data.oserrors import os_errors
 from loom.data.pointer import Pointer
 from loom.data.problems import Problems
 from loom.data.progress import NO_PROGRESS, Progress
@@ -92,7 +93,7 @@ def fetch(
     Everything the remote has is fetched; then one error lists the objects it lacks
     (or holds corrupt) and the workspace paths they were for.
     """
-    with workspace_lock(ws):
+    with workspace_lock(ws), os_errors(ws, "fetch into the cache"):
         result, problems = _fetch(ws, select_targets(ws, paths), remote, jobs, progress)
     problems.raise_if_any("fetched", result=result)
     return result
@@ -111,7 +112,8 @@ def pull(
     checked out, then one error lists the rest."""
     with workspace_lock(ws):
         targets = select_targets(ws, paths)
-        result, problems = _fetch(ws, targets, remote, jobs, progress)
+        with os_errors(ws, "fetch into the cache"):
+            result, problems = _fetch(ws, targets, remote, jobs, progress)
         result.checkout, more = checkout_targets(
             ws, targets, force=force, jobs=jobs, progress=progress
         )
