@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from loom.data.add import add
+from loom.data.pointer import load
 from loom.data.remotes import add_remote
+from loom.data.sync import push
 from loom.data.workspace import Workspace, init
 from loom.errors import ConflictError
 
@@ -149,9 +151,12 @@ def test_a_cache_the_user_cannot_write(shared_dir, monkeypatch):
     monkeypatch.chdir(root)
     ws = init(root)
     make_dataset("data", n=3)
-    add(ws, ["data"])
+    write("model.bin", b"m")
+    add(ws, ["data", "model.bin"])
+    add_remote(ws, "storage", str(shared_dir / "remote"), default=True)
+    push(ws)
+    ws.odb.remove(_hash(ws, "model.bin"))  # so fetch and pull must write to the cache
     write("new.csv", "new data")
-    cmd = [sys.executable, "-m", "loom", "add", "new.csv"]
     cache = Workspace(root).odb.root
     if os.geteuid() == 0:
         if shutil.which("setpriv") is None:
@@ -160,17 +165,25 @@ def test_a_cache_the_user_cannot_write(shared_dir, monkeypatch):
             os.lchown(path, 65534, 65534)
         for path in [cache, *cache.rglob("*")]:  # the cache stays root's, 0755 / 0444
             os.lchown(path, 0, 0)
-        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
+        user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
     else:
+        user = []
         for path in [cache, *cache.rglob("*")]:
             if path.is_dir():
                 path.chmod(0o555)
     env = {**os.environ, "HOME": str(root)}
-    r = subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env, timeout=60)
-    _refused(r, "Cannot write to the cache")
-    assert str(cache) in r.stderr
+    for args in (["add", "new.csv"], ["fetch"], ["pull"]):
+        cmd = [*user, sys.executable, "-m", "loom", *args]
+        r = subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env, timeout=60)
+        _refused(r, "Cannot write to the cache")
+        assert ".loom/cache/" in r.stderr and "loomtmp" not in r.stderr
+        assert str(cache) in r.stderr
     assert not (root / "new.csv.loom").exists()
     if os.geteuid() != 0:
         for path in [cache, *cache.rglob("*")]:
             if path.is_dir():
                 path.chmod(0o755)
+
+
+def _hash(ws, rel: str) -> str:
+    return load(ws.root, rel + ".loom").hash

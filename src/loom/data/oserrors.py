@@ -44,8 +44,11 @@ def describe(ws: Workspace, exc: OSError, doing: str) -> LoomError:
 
 
 def where_in(ws: Workspace, exc: OSError) -> str | None:
-    """The path an OSError is about: workspace-relative when inside, else absolute."""
-    for name in (exc.filename, exc.filename2):
+    """The path an OSError is about: workspace-relative when inside, else absolute.
+
+    For a rename that is the destination (``filename2``): the source is a temp file.
+    """
+    for name in (exc.filename2, exc.filename):
         if name is None:
             continue
         path = Path(os.path.abspath(os.fsdecode(name)))

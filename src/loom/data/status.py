@@ -47,7 +47,12 @@ class PathStatus:
     hint: str | None = None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The row as JSON; ``broken``, ``problem`` and ``hint`` only when there are some."""
+        out = asdict(self)
+        for key in ("broken", "problem", "hint"):
+            if not out[key]:
+                del out[key]
+        return out
 
 
 def status(

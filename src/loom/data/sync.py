@@ -152,10 +152,10 @@ def _fetch(
     oids = [o for o in needs if o not in gone]
     advance = progress.task(f"Fetching from {target.url}", len(oids))
     _pull(ws, target, oids, result, gone, jobs, advance)
-    for oid, exc in gone.items():
+    for oid, why in gone.items():
         for path in needs.get(oid, ()):
-            problems.add(path, _object_gone(oid, exc, target.url))
-    result.failed.extend((oid, exc.message) for oid, exc in gone.items())
+            problems.add(path, _object_gone(oid, why, target.url))
+    result.failed.extend((oid, why.message) for oid, why in gone.items())
     return result, problems
 
 
