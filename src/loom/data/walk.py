@@ -1,8 +1,9 @@
 """Walking tracked folders with ``os.scandir`` (one stat per file) and finding pointers.
 
 Symlinks inside a tracked folder: a link to a file is stored as the file it
-points to (checkout writes a regular file); a link to a folder or a dangling
-link is refused, because following it could leave the folder or loop.
+points to (checkout writes a regular file); a link to a folder, a dangling
+link or a loop is refused by ``add``, because following it could leave the
+folder or loop; ``checkout`` and ``status`` set such links aside and go on.
 Empty folders hold no files and are not recorded, as in git.
 """
 
