@@ -59,3 +59,41 @@ def test_lock_of_a_killed_process_is_released(ws):
         timeout=10,
         what="lock released by the kernel",
     )
+
+
+def test_a_second_thread_waits_for_the_lock_like_another_process(ws):
+    """The depth count is per thread: a thread must not slip in under another's lock."""
+    import threading
+
+    from loom.data.lock import workspace_lock
+    from loom.errors import LockedError
+
+    held, release = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def holder() -> None:
+        with workspace_lock(ws), workspace_lock(ws):  # re-entry in one thread still works
+            held.set()
+            release.wait(10)
+
+    def second() -> None:
+        try:
+            with workspace_lock(ws, timeout=0.3):
+                outcome["got"] = True
+        except LockedError as exc:
+            outcome["error"] = exc
+
+    first = threading.Thread(target=holder)
+    first.start()
+    assert held.wait(10)
+    other = threading.Thread(target=second)
+    other.start()
+    other.join(10)
+    assert "got" not in outcome and isinstance(outcome.get("error"), LockedError)
+    release.set()
+    first.join(10)
+    other = threading.Thread(target=second)  # free again: a thread now gets it
+    outcome.clear()
+    other.start()
+    other.join(10)
+    assert outcome == {"got": True}

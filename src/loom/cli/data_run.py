@@ -17,7 +17,7 @@ from typing import Any
 from loom.cli.output import paint, print_json, print_warning, say, size
 from loom.cli.progress import bars
 
-_COLOURS = {"clean": "32", "modified": "31", "deleted": "31"}
+_COLOURS = {"clean": "32", "modified": "31", "deleted": "31", "broken": "31", "invalid": "31"}
 
 
 def run(name: str, keywords: dict[str, Any]) -> int:
@@ -66,7 +66,9 @@ def _git_paths(pointers) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def status(paths: list[str], jobs: int | None, as_json: bool, quiet: bool) -> None:
+def status(paths: list[str], jobs: int | None, as_json: bool, quiet: bool) -> int:
+    """Exit code 1 when a row is broken or invalid (a pointer contradicts its data)."""
+    from loom.data.status import BAD_STATES
     from loom.data.status import status as get_status
 
     with bars(quiet or as_json) as progress:
@@ -75,6 +77,7 @@ def status(paths: list[str], jobs: int | None, as_json: bool, quiet: bool) -> No
         print_json([r.as_dict() for r in rows])
     else:
         print_status(rows)
+    return 1 if any(r.state in BAD_STATES for r in rows) else 0
 
 
 def print_status(rows: list) -> None:
@@ -86,6 +89,10 @@ def print_status(rows: list) -> None:
         lines.append(f"{paint(out, _COLOURS.get(r.state, '0'), f'{r.state:9}')} {r.path}{cache}")
         for label, names in (("added", r.added), ("modified", r.modified), ("deleted", r.deleted)):
             lines.extend(f"    {label}: {r.path}/{name}" for name in names)
+        broken = [(name, why) for name, why in r.broken.items() if name]
+        lines.extend(f"    broken: {r.path}/{name} is {why}" for name, why in broken)
+        if r.problem:
+            lines.append(f"    {r.problem}" + (f"\n    Hint: {r.hint}" if r.hint else ""))
     out.write("".join(line + "\n" for line in lines))
 
 
@@ -124,9 +131,16 @@ def pull(
 
 def _sync(verb: str, paths: list[str], remote, jobs, quiet: bool, as_json: bool, **kw) -> None:
     from loom.data import sync
+    from loom.errors import LoomError
 
     with bars(quiet or as_json) as progress:
-        r = getattr(sync, verb)(_ws(), paths, remote=remote, jobs=jobs, progress=progress, **kw)
+        try:
+            r = getattr(sync, verb)(_ws(), paths, remote=remote, jobs=jobs, progress=progress, **kw)
+        except LoomError as exc:  # a partial push, fetch or pull: what was done, then the error
+            done = exc.fields.get("result")
+            if as_json and isinstance(done, sync.SyncResult):
+                print_json(done.as_dict())
+            raise
     if as_json:
         print_json(r.as_dict())
     elif not quiet:

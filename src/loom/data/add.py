@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from loom._types import StrPath
@@ -21,13 +22,15 @@ from loom.data import pointer as ptrs
 from loom.data.ingest import packing_hasher
 from loom.data.ledger import Ledger
 from loom.data.lock import workspace_lock
+from loom.data.oserrors import describe, where_in
 from loom.data.pointer import Pointer
 from loom.data.progress import NO_PROGRESS, Progress
 from loom.data.scan import Snapshot, scan
 from loom.data.state import StateIndex, stat_key
 from loom.data.walk import find_pointers
 from loom.data.workspace import Workspace
-from loom.errors import CorruptObjectError, UsageError
+from loom.errors import ConflictError, CorruptObjectError, UsageError
+from loom.paths import MAX_NAME_BYTES
 
 
 def add(
@@ -44,7 +47,10 @@ def add(
         rels = validate(ws, paths)
         state = StateIndex(ws.loom_dir / "state.db")
         try:
-            out = [_add_one(ws, rel, state, jobs, progress) for rel in rels]
+            out = []
+            for rel in rels:
+                with _os_errors(ws, rel):
+                    out.append(_add_one(ws, rel, state, jobs, progress))
             state.save()
             # `status` warns about versions in the cache that the remote lacks
             Ledger(state.connection()).add_versions((p.rel, p.hash) for p in out)
@@ -71,11 +77,55 @@ def validate(ws: Workspace, paths: Sequence[StrPath]) -> list[str]:
                 hint=f"Run `loom add {rel[: -len(ptrs.SUFFIX)]}` to record a new version.",
                 path=str(p),
             )
+        _check_name(rel, str(p))
         gitignore.pattern(rel.rsplit("/", 1)[-1])  # refuses names .gitignore can't hold
         _check_nesting(rel, tracked, str(p))
     if ws.has_git:
         _check_not_in_git(ws, rels)
     return rels
+
+
+def _check_name(rel: str, shown: str) -> None:
+    """Names a pointer file can hold: UTF-8, and short enough to take the ``.loom`` suffix."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        printable = os.fsencode(rel).decode("utf-8", "backslashreplace")
+        raise UsageError(
+            f"The name {printable} is not valid UTF-8, which pointer files and .gitignore need.",
+            hint="Rename it (e.g. `convmv -f latin1 -t utf8 --notest NAME`), then `loom add` it.",
+            path=printable,
+        ) from None
+    name = rel.rsplit("/", 1)[-1]
+    size = len(name.encode("utf-8")) + len(ptrs.SUFFIX)
+    if size > MAX_NAME_BYTES:
+        raise UsageError(
+            f"{shown} can't have a pointer file: {name[:20]}…{ptrs.SUFFIX} would be a "
+            f"{size}-byte name, and names may have at most {MAX_NAME_BYTES} bytes.",
+            hint=f"Shorten the name to {MAX_NAME_BYTES - len(ptrs.SUFFIX)} bytes or "
+            "fewer, or move it into a folder and add the folder (files inside a tracked "
+            "folder may use all 255 bytes).",
+            path=shown,
+        )
+
+
+@contextmanager
+def _os_errors(ws: Workspace, rel: str) -> Iterator[None]:
+    """OSErrors while adding ``rel`` as one line naming the file: a file removed while it
+    was read (another program at work), the cache not writable, or anything else."""
+    try:
+        yield
+    except FileNotFoundError as exc:
+        where = where_in(ws, exc)
+        if where is None or where.startswith(".loom/"):
+            raise describe(ws, exc, f"add {rel}") from None
+        raise ConflictError(
+            f"{where} was removed while `loom add` was reading it; {rel} was not added.",
+            hint=f"Run `loom add {shlex.quote(rel)}` again once nothing is changing it.",
+            path=where,
+        ) from None
+    except OSError as exc:
+        raise describe(ws, exc, f"add {rel}") from None
 
 
 def _check_not_in_git(ws: Workspace, rels: list[str]) -> None:
@@ -123,8 +173,11 @@ def _add_one(
     snap = scan(full, state, progress=progress, hasher=packing_hasher(ws.odb, jobs))
     assert snap is not None  # validated above
     _store(ws, full, snap, jobs, progress)
-    if snap.kind == "dir":  # every object is stored now: spare the next status that check
-        state.put_complete(snap.oid)
+    if snap.kind == "dir" and snap.tree is not None:
+        # every object is stored now: spare the next status that check
+        found = ws.odb.locate([snap.oid, *(e.hash for e in snap.tree.entries)])
+        if found is not None:
+            state.put_complete(snap.oid, *found)
     ptr = Pointer(rel, snap.oid, snap.size, snap.kind, snap.files)  # type: ignore[arg-type]
     ptrs.save(ws.root, ptr)
     gitignore.ensure_ignored(full.parent, full.name)

@@ -23,6 +23,7 @@ from loom.data import pointer as ptrs
 from loom.data.pointer import Pointer
 from loom.data.remotes import open_configured
 from loom.data.scan import scan
+from loom.data.select import cover, read_pointer
 from loom.data.state import StateIndex
 from loom.data.trees import load_tree
 from loom.data.workspace import Workspace
@@ -117,13 +118,9 @@ def _rel(ws: Workspace, path: StrPath, repo: StrPath | None) -> str:
 
 def _find_pointer(ws: Workspace, rel: str, rev: str | None) -> tuple[Pointer, str]:
     """The pointer covering ``rel`` (itself or a folder above it) and the path inside it."""
-    parts = rel.split("/")
-    candidates = ["/".join(parts[:i]) for i in range(len(parts), 0, -1)]
-    for cand in candidates:
-        text = _pointer_text(ws, cand + ptrs.SUFFIX, rev)
-        if text is not None:
-            ptr = ptrs.parse(text, cand + ptrs.SUFFIX)
-            return ptr, rel[len(cand) + 1 :]
+    found = cover(rel, lambda pointer_rel: _pointer_text(ws, pointer_rel, rev))
+    if found is not None:
+        return found
     at = f" at {rev}" if rev else ""
     raise NotFoundError(
         f"{rel} is not tracked{at}: no pointer file for it or a folder above it.",
@@ -135,8 +132,7 @@ def _find_pointer(ws: Workspace, rel: str, rev: str | None) -> tuple[Pointer, st
 
 def _pointer_text(ws: Workspace, pointer_rel: str, rev: str | None) -> bytes | None:
     if rev is None:
-        p = ws.root / pointer_rel
-        return p.read_bytes() if p.is_file() else None
+        return read_pointer(ws, pointer_rel)
     proc = subprocess.run(
         ["git", "cat-file", "blob", f"{rev}:./{pointer_rel}"],
         cwd=ws.root,

@@ -13,6 +13,7 @@ whose content is not in the cache is not overwritten unless ``force``.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,20 +24,26 @@ from loom._types import StrPath
 from loom.data.lock import workspace_lock
 from loom.data.place import place, place_packed_batch, set_exec
 from loom.data.pointer import Pointer
+from loom.data.problems import Problems
 from loom.data.progress import NO_PROGRESS, Progress
 from loom.data.scan import scan
-from loom.data.select import select_pointers
+from loom.data.select import Target, select_targets
 from loom.data.state import StateIndex, StatKey
 from loom.data.trees import load_tree
+from loom.data.validity import against_object, against_snapshot, against_tree, invalid
 from loom.data.workspace import Workspace
 from loom.errors import (
     ConflictError,
     CorruptObjectError,
+    LinkError,
     LoomError,
     MissingObjectError,
+    UsageError,
+    from_oserror,
 )
 from loom.objects.hashing import default_jobs
 from loom.objects.tree import TreeEntry
+from loom.paths import is_inside
 
 _BATCH = 256  # files per thread task, consecutive in their pack
 
@@ -55,6 +62,14 @@ class _Plan:
     chmod: list[tuple[Path, bool]] = field(default_factory=list)
     remove: list[tuple[Path, Path]] = field(default_factory=list)  # (path, tracked root)
 
+    def extend(self, other: _Plan) -> None:
+        self.write += other.write
+        self.chmod += other.chmod
+        self.remove += other.remove
+
+    def __bool__(self) -> bool:
+        return bool(self.write or self.chmod or self.remove)
+
 
 def checkout(
     ws: Workspace,
@@ -64,42 +79,100 @@ def checkout(
     jobs: int | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> CheckoutResult:
-    """Check out every pointer (or those for ``paths``) from the cache."""
+    """Check out every pointer (or what ``paths`` name: tracked paths, or files and folders
+    inside a tracked folder) from the cache.
+
+    Everything that can be checked out is; what can't (an object missing or corrupt, a
+    pointer that contradicts its data, a link that can't be followed, changes that are
+    not in the cache) is then raised as one error listing each path.
+    """
     with workspace_lock(ws):
-        state = StateIndex(ws.loom_dir / "state.db")
-        try:
-            result = CheckoutResult()
-            plan = _Plan()
-            for ptr in select_pointers(ws, paths):
-                _plan_one(ws, ptr, state, plan, result, force, jobs, progress)
-            _apply(ws, plan, state, result, jobs, progress)
-            state.save()
-        finally:
-            state.close()
+        targets = select_targets(ws, paths)
+        result, problems = checkout_targets(ws, targets, force=force, jobs=jobs, progress=progress)
+    problems.raise_if_any("checked out", result=result)
     return result
 
 
-def _plan_one(ws, ptr: Pointer, state, plan: _Plan, result, force, jobs, progress) -> None:
+def checkout_targets(
+    ws: Workspace,
+    targets: Sequence[Target],
+    *,
+    force: bool = False,
+    jobs: int | None = None,
+    progress: Progress = NO_PROGRESS,
+) -> tuple[CheckoutResult, Problems]:
+    """Check out ``targets``; returns what was done and what could not be (never raises
+    for one path). The caller holds the workspace lock."""
+    state = StateIndex(ws.loom_dir / "state.db")
+    try:
+        result = CheckoutResult()
+        plan = _Plan()
+        problems = Problems()
+        for target in targets:
+            one = _Plan()  # a pointer's changes are applied whole or not at all
+            try:
+                _plan_one(ws, target, state, one, problems, force, jobs, progress)
+            except LoomError as exc:
+                problems.add(target.ptr.rel, exc)
+                result.failed.append(target.ptr.rel)
+                continue
+            if one:
+                plan.extend(one)
+            else:
+                result.unchanged += 1
+        _apply(ws, plan, state, result, problems, jobs, progress)
+        state.save()
+    finally:
+        state.close()
+    return result, problems
+
+
+def _plan_one(
+    ws: Workspace, target: Target, state, plan: _Plan, problems: Problems, force, jobs, progress
+) -> None:
+    ptr = target.ptr
     full = ws.path_of(ptr.rel)
-    snap = scan(full, state, jobs=jobs, progress=progress)
+    broken: dict[str, str] = {}
+    snap = scan(full, state, jobs=jobs, progress=progress, broken=broken)
     for tmp in snap.stale if snap is not None else ():
         os.unlink(tmp)  # we hold the lock: no other checkout is writing these
+    if "" in broken:  # the tracked path itself is a link that can't be followed
+        if not force:
+            raise _broken(ptr, ptr.rel, broken[""])
+        plan.remove.append((full, full.parent))
+    inner = {rel: why for rel, why in broken.items() if rel and target.wants(rel)}
+    _plan_broken(ptr, full, inner, plan, problems, force)
     if snap is not None and snap.oid == ptr.hash:
-        result.unchanged += 1
+        why = against_snapshot(ptr, snap)
+        if why is not None:
+            raise invalid(ptr.pointer_rel, why)
+        target.check_within(snap.stats or {})  # clean: the files there are the listing
         return
     if ptr.kind == "file":
+        _check_file_pointer(ws, ptr)
         if snap is not None:
             _guard(ws, ptr.rel, ptr.rel, snap.kind == "file" and snap.oid, force)
             if snap.kind == "dir":
                 plan.remove.append((full, full.parent))
         plan.write.append((str(full), TreeEntry("", ptr.hash, ptr.size, _is_exec(full))))
         return
-    want = load_tree(ws.odb, ptr.hash, ptr.pointer_rel).as_dict()
+    tree = load_tree(ws.odb, ptr.hash, ptr.pointer_rel)
+    why = against_tree(ptr, tree)
+    if why is not None:
+        raise invalid(ptr.pointer_rel, why)
+    want = tree.as_dict()
     have = snap.tree.as_dict() if snap is not None and snap.tree is not None else {}
+    if target.within:
+        target.check_within(want, have, inner)
+        want = {rel: e for rel, e in want.items() if target.wants(rel)}
+        have = {rel: e for rel, e in have.items() if target.wants(rel)}
     if snap is not None and snap.kind == "file":
         _guard(ws, ptr.rel, ptr.rel, snap.oid, force)
         plan.remove.append((full, full.parent))
+    skip = inner if not force else {}
     for rel, entry in want.items():
+        if skip and _below(rel, skip):
+            continue  # reported above; never written through a link
         old = have.get(rel)
         if old is None or old.hash != entry.hash:
             if old is not None:
@@ -110,6 +183,40 @@ def _plan_one(ws, ptr: Pointer, state, plan: _Plan, result, force, jobs, progres
     for rel in have.keys() - want.keys():
         _guard(ws, ptr.rel, f"{ptr.rel}/{rel}", have[rel].hash, force)
         plan.remove.append((full / rel, full))
+
+
+def _plan_broken(ptr: Pointer, full: Path, broken: dict[str, str], plan, problems, force) -> None:
+    """Links inside the folder that can't be followed: replaced with --force, else reported."""
+    for rel, why in broken.items():
+        if force:
+            plan.remove.append((full / rel, full))
+        else:
+            problems.add(f"{ptr.rel}/{rel}", _broken(ptr, f"{ptr.rel}/{rel}", why))
+
+
+def _broken(ptr: Pointer, shown: str, why: str) -> UsageError:
+    return UsageError(
+        f"{shown} is {why}; it was left as it is.",
+        hint="Fix or remove the link, or run "
+        f"`loom checkout --force {shlex.quote(ptr.rel)}` to put the tracked data there.",
+        path=shown,
+        reason=why,
+    )
+
+
+def _below(rel: str, folders: dict[str, str]) -> bool:
+    """Whether ``rel`` is one of ``folders`` or inside one (few: the broken links)."""
+    return any(is_inside(f, rel) for f in folders)
+
+
+def _check_file_pointer(ws: Workspace, ptr: Pointer) -> None:
+    """A file pointer's size against its object (one stat or index lookup), when cached."""
+    try:
+        why = against_object(ws.odb, ptr)
+    except MissingObjectError:
+        return  # reported when it is placed
+    if why is not None:
+        raise invalid(ptr.pointer_rel, why)
 
 
 def _guard(ws: Workspace, tracked: str, rel: str, oid, force: bool) -> None:
@@ -131,22 +238,33 @@ def _is_exec(path: Path) -> bool:
         return False
 
 
-def _apply(ws, plan: _Plan, state, result: CheckoutResult, jobs, progress) -> None:
+def _apply(ws, plan: _Plan, state, result: CheckoutResult, problems: Problems, jobs, progress):
+    def failed(path: str | Path, exc: LoomError) -> None:
+        problems.add(_show(ws, path), exc)
+        result.failed.append(_show(ws, path))
+
     for path, top in plan.remove:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            path.unlink(missing_ok=True)
-        _prune_empty(path.parent, top)
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+            _prune_empty(path.parent, top)
+        except OSError as exc:
+            failed(path, from_oserror(exc, f"remove {_show(ws, path)}"))
+            continue
         result.removed += 1
     for path, exec_ in plan.chmod:
-        set_exec(path, exec_)
+        try:
+            set_exec(path, exec_)
+        except OSError as exc:
+            failed(path, from_oserror(exc, f"change the mode of {_show(ws, path)}"))
+            continue
         result.written += 1
     if not plan.write:
         return
     modes = [m.strip() for m in str(ws.setting("cache.type")).split(",") if m.strip()]
     advance = progress.task("Checking out", len(plan.write))
-    errors: list[tuple[str, LoomError]] = []
     made: set[str] = set()
     keys: list[tuple[StatKey, str]] = []  # list.append is atomic: the workers share it
 
@@ -154,15 +272,16 @@ def _apply(ws, plan: _Plan, state, result: CheckoutResult, jobs, progress) -> No
         path, entry = item
         try:
             keys.append((place(ws.odb, entry, Path(path), modes, made), entry.hash))
-        except (CorruptObjectError, MissingObjectError) as exc:
-            errors.append((_show(ws, path), exc))
-            result.failed.append(_show(ws, path))
+        except (CorruptObjectError, MissingObjectError, LinkError) as exc:
+            failed(path, exc)
+        except OSError as exc:
+            failed(path, from_oserror(exc, f"write {_show(ws, path)}"))
         advance(1)
 
     def batch(items: list[tuple[str, TreeEntry]]) -> None:
         try:
             stats = place_packed_batch(ws.odb, items)
-        except (CorruptObjectError, MissingObjectError):
+        except (CorruptObjectError, MissingObjectError, OSError):
             for dest, entry in items:  # one by one, to name the bad file and write the rest
                 one((dest, entry))
             return
@@ -178,8 +297,6 @@ def _apply(ws, plan: _Plan, state, result: CheckoutResult, jobs, progress) -> No
         list(done)
     result.written += len(keys)
     state.put_many(keys)
-    if errors:
-        _raise(errors, result)
 
 
 def _split_packed(ws, write: list[tuple[str, TreeEntry]], modes: list[str]):
@@ -199,11 +316,15 @@ def _split_packed(ws, write: list[tuple[str, TreeEntry]], modes: list[str]):
     return [(dest, entry) for _, _, dest, entry in packed], rest
 
 
-def _make_folders(paths) -> set[str]:
-    folders = sorted({os.path.dirname(p) for p in paths})
-    for folder in folders:
-        os.makedirs(folder, exist_ok=True)
-    return set(folders)
+def _make_folders(files) -> set[str]:
+    made = set()
+    for folder in sorted({os.path.dirname(p) for p in files}):
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError:
+            continue  # each file there then fails on its own, with its path
+        made.add(folder)
+    return made
 
 
 def _show(ws: Workspace, path: str | Path) -> str:
@@ -214,16 +335,3 @@ def _prune_empty(folder: Path, root: Path) -> None:
     while folder != root and folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()
         folder = folder.parent
-
-
-def _raise(errors: list[tuple[str, LoomError]], result: CheckoutResult) -> None:
-    lines = [f"{path}: {exc.message}" for path, exc in errors[:10]]
-    if len(errors) > 10:
-        lines.append(f"… and {len(errors) - 10} more")
-    corrupt = any(isinstance(exc, CorruptObjectError) for _, exc in errors)
-    raise (CorruptObjectError if corrupt else MissingObjectError)(
-        f"{len(errors)} file(s) could not be checked out:\n  " + "\n  ".join(lines),
-        hint="Run `loom pull` to fetch good copies (and `loom fsck` to list bad objects).",
-        paths=result.failed,
-        result=result,
-    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,19 +22,30 @@ from loom.errors import LockedError
 _POLL_SECONDS = 0.02
 
 
-_HELD: dict[str, int] = {}  # lock path -> depth, so pull may call checkout under its lock
+# Per thread: lock path -> depth, so pull may call checkout under its own lock. Per thread,
+# not per process: another thread (a server worker, a parallel stage) must take the flock
+# itself, and flock on its own open file description waits for this one like a process would.
+_HELD = threading.local()
+
+
+def _depths() -> dict[str, int]:
+    depths = getattr(_HELD, "depths", None)
+    if depths is None:
+        depths = _HELD.depths = {}
+    return depths
 
 
 @contextmanager
 def workspace_lock(ws: Workspace, timeout: float | None = None) -> Iterator[None]:
     """Hold the workspace lock; wait up to ``lock.timeout_seconds`` then raise LockedError."""
     key = str(ws.loom_dir / "lock")
-    if _HELD.get(key):
-        _HELD[key] += 1
+    held = _depths()
+    if held.get(key):
+        held[key] += 1
         try:
             yield
         finally:
-            _HELD[key] -= 1
+            held[key] -= 1
         return
     if timeout is None:
         timeout = float(ws.setting("lock.timeout_seconds"))
@@ -57,10 +69,10 @@ def workspace_lock(ws: Workspace, timeout: float | None = None) -> Iterator[None
                 time.sleep(_POLL_SECONDS)  # polling a lock held by another process
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
-        _HELD[key] = 1
+        held[key] = 1
         try:
             yield
         finally:
-            _HELD.pop(key, None)
+            held.pop(key, None)
     finally:
         os.close(fd)  # closing releases the flock

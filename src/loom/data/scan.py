@@ -18,7 +18,8 @@ from pathlib import Path
 from loom._types import Oid
 from loom.data.progress import NO_PROGRESS, Advance, Progress
 from loom.data.state import RACY_NS, StateIndex, StatKey, stat_key
-from loom.data.walk import FileStat, stat_following, walk_files
+from loom.data.walk import FileStat, broken_error, follow, walk_files
+from loom.errors import UsageError
 from loom.objects.hashing import hash_bytes, hash_file, hash_files
 from loom.objects.tree import Tree, TreeEntry
 
@@ -68,17 +69,34 @@ def scan(
     jobs: int | None = None,
     progress: Progress = NO_PROGRESS,
     hasher: Hasher | None = None,
+    broken: dict[str, str] | None = None,
 ) -> Snapshot | None:
     """Hash ``path`` through the state index; None if it does not exist.
 
     ``hasher`` hashes a folder's files the index doesn't know (default: read and hash);
-    ``loom add`` passes one that also stores them.
+    ``loom add`` passes one that also stores them. Links that can't be followed raise
+    a UsageError, or, with ``broken``, are recorded there (``""`` for ``path`` itself,
+    which then gives None) and left out.
     """
     if not os.path.lexists(path):
         return None
-    st = stat_following(str(path)) if path.is_symlink() else os.stat(path)
+    if path.is_symlink():
+        st, why = follow(str(path))
+        if st is None:
+            if broken is None:
+                raise broken_error(str(path), why or "")
+            broken[""] = why or ""
+            return None
+    else:
+        st = os.stat(path)
     if stat.S_ISDIR(st.st_mode):
-        return _scan_dir(path, state, hasher or _plain_hasher(jobs), progress)
+        return _scan_dir(path, state, hasher or _plain_hasher(jobs), progress, broken)
+    if not stat.S_ISREG(st.st_mode):
+        raise UsageError(
+            f"{path} is not a regular file or folder (a FIFO, socket or device).",
+            hint="Loom tracks files and folders; copy the data into a file and track that.",
+            path=str(path),
+        )
     key = stat_key(st)
     oid = state.get(key)
     if oid is None:
@@ -97,9 +115,15 @@ def _plain_hasher(jobs: int | None) -> Hasher:
     return lambda paths, sizes, advance: hash_files(paths, jobs=jobs, on_done=advance)
 
 
-def _scan_dir(path: Path, state: StateIndex, hasher: Hasher, progress: Progress) -> Snapshot:
+def _scan_dir(
+    path: Path,
+    state: StateIndex,
+    hasher: Hasher,
+    progress: Progress,
+    broken: dict[str, str] | None = None,
+) -> Snapshot:
     stale: list[str] = []
-    stats = walk_files(path, stale)
+    stats = walk_files(path, stale, broken)
     size = sum(f.key[2] for f in stats.values())
     fingerprint = _fingerprint(stats)
     build = lambda: _tree(path, stats, state, hasher, progress)  # noqa: E731

@@ -29,7 +29,9 @@ create table if not exists state (
     hash text not null, primary key (inode, mtime_ns, size)
 ) without rowid;
 create table if not exists dirs (fingerprint text primary key, hash text not null) without rowid;
-create table if not exists complete (hash text primary key) without rowid;
+create table if not exists complete_trees (
+    hash text primary key, packs text not null, loose text not null
+) without rowid;
 """
 
 
@@ -139,16 +141,26 @@ class StateIndex:
     def put_dir(self, fingerprint: str, oid: Oid) -> None:
         self._db().execute("insert or replace into dirs values (?, ?)", (fingerprint, oid))
 
-    # Trees whose every object was seen in the cache; gc and fsck forget them all.
-    def is_complete(self, oid: Oid) -> bool:
-        row = self._db().execute("select 1 from complete where hash = ?", (oid,))
-        return row.fetchone() is not None
+    # Trees whose every object was seen in the cache, with where they were then: the ids of
+    # the packs that held them and the loose ones. The cache can lose objects behind Loom's
+    # back (a deleted cache or packs/ folder, a repack), so a reader trusts a memo only while
+    # those are all still there (ObjectDB.still_holds: one listdir and a stat per loose one).
+    # gc and fsck forget them all.
+    def complete_where(self, oid: Oid) -> tuple[list[str], list[Oid]] | None:
+        row = self._db().execute("select packs, loose from complete_trees where hash = ?", (oid,))
+        found = row.fetchone()
+        if found is None:
+            return None
+        return [p for p in found[0].split(",") if p], [o for o in found[1].split(",") if o]
 
-    def put_complete(self, oid: Oid) -> None:
-        self._db().execute("insert or replace into complete values (?)", (oid,))
+    def put_complete(self, oid: Oid, packs: Iterable[str], loose: Iterable[Oid]) -> None:
+        self._db().execute(
+            "insert or replace into complete_trees values (?, ?, ?)",
+            (oid, ",".join(sorted(packs)), ",".join(loose)),
+        )
 
     def forget_complete(self) -> None:
-        self._db().execute("delete from complete")
+        self._db().execute("delete from complete_trees")
 
     def close(self) -> None:
         if self._conn is not None:

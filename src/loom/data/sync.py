@@ -13,17 +13,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from loom._types import Oid, StrPath
-from loom.data.checkout import CheckoutResult, checkout
+from loom.data.checkout import CheckoutResult, checkout_targets
 from loom.data.ledger import Ledger
 from loom.data.lock import workspace_lock
+from loom.data.oserrors import os_errors
 from loom.data.pointer import Pointer
+from loom.data.problems import Problems
 from loom.data.progress import NO_PROGRESS, Progress
 from loom.data.remotes import RemoteConfig, location, open_config, resolve
-from loom.data.select import select_pointers
+from loom.data.select import Target, select_targets
 from loom.data.trees import load_tree
 from loom.data.versions import lost_error, pointers_to_push, version_objects
 from loom.data.workspace import Workspace
-from loom.errors import MissingObjectError
+from loom.errors import CorruptObjectError, LoomError, MissingObjectError
 from loom.objects import transfer
 from loom.objects.remote import Remote
 from loom.objects.transfer import TransferResult
@@ -161,24 +163,14 @@ def fetch(
     jobs: int | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> SyncResult:
-    """Bring the objects of every pointer (or those for ``paths``) into the cache."""
-    with workspace_lock(ws):
-        conf = resolve(ws, remote)
-        target = open_config(ws, conf)
-        ptrs = select_pointers(ws, paths)
-        result = SyncResult(target.url)
-        trees = [p.hash for p in ptrs if p.kind == "dir"]
-        came = ws.odb.missing(p.hash for p in ptrs)
-        if trees:  # a folder's file list lives in its tree object: fetch those first
-            result.add(transfer.pull(ws.odb, target, trees, jobs=jobs))
-        by_ptr = {p: object_ids(ws, [p]) for p in ptrs}
-        oids = list(dict.fromkeys(o for found in by_ptr.values() for o in found))
-        came |= ws.odb.missing(oids)
-        advance = progress.task(f"Fetching from {target.url}", len(oids))
-        result.add(transfer.pull(ws.odb, target, oids, jobs=jobs, on_done=advance))
-        if trees:  # don't count the trees twice
-            result.skipped -= len(trees)
-        _mark_fetched(ws, conf, by_ptr, came)
+    """Bring the objects of every pointer (or of what ``paths`` name) into the cache.
+
+    Everything the remote has is fetched; then one error lists the objects it lacks
+    (or holds corrupt) and the workspace paths they were for.
+    """
+    with workspace_lock(ws), os_errors(ws, "fetch into the cache"):
+        result, problems = _fetch(ws, select_targets(ws, paths), remote, jobs, progress)
+    problems.raise_if_any("fetched", result=result)
     return result
 
 
@@ -202,8 +194,96 @@ def pull(
     force: bool = False,
     progress: Progress = NO_PROGRESS,
 ) -> SyncResult:
-    """``fetch`` then ``checkout``, under one lock."""
+    """``fetch`` then ``checkout``, under one lock: every path whose objects arrived is
+    checked out, then one error lists the rest."""
     with workspace_lock(ws):
-        result = fetch(ws, paths, remote=remote, jobs=jobs, progress=progress)
-        result.checkout = checkout(ws, paths, force=force, jobs=jobs, progress=progress)
+        targets = select_targets(ws, paths)
+        with os_errors(ws, "fetch into the cache"):
+            result, problems = _fetch(ws, targets, remote, jobs, progress)
+        result.checkout, more = checkout_targets(
+            ws, targets, force=force, jobs=jobs, progress=progress
+        )
+    problems.merge(more)  # a file whose object the remote lacks is reported once, by fetch
+    problems.raise_if_any("pulled", result=result)
     return result
+
+
+def _fetch(
+    ws: Workspace, targets: Sequence[Target], remote: str | None, jobs, progress
+) -> tuple[SyncResult, Problems]:
+    conf = resolve(ws, remote)
+    target = open_config(ws, conf)
+    result = SyncResult(target.url)
+    gone: dict[Oid, LoomError] = {}  # what the remote lacks or holds corrupt
+    came = ws.odb.missing(t.ptr.hash for t in targets)  # what this fetch brings
+    trees = list(dict.fromkeys(t.ptr.hash for t in targets if t.ptr.kind == "dir"))
+    if trees:  # a folder's file list lives in its tree object: fetch those first
+        _pull(ws, target, trees, result, gone, jobs)
+    needs: dict[Oid, list[str]] = {}  # object -> the workspace paths it is for
+    whole: dict[Pointer, list[Oid]] = {}  # versions fetched whole -> their objects
+    problems = Problems()
+    for t in targets:
+        ptr = t.ptr
+        if ptr.kind == "file":
+            needs.setdefault(ptr.hash, []).append(ptr.rel)
+            whole[ptr] = [ptr.hash]
+            continue
+        if ptr.hash in gone:
+            problems.add(ptr.rel, _listing_gone(ptr, gone[ptr.hash]))
+            continue
+        try:
+            tree = load_tree(ws.odb, ptr.hash, ptr.pointer_rel)
+        except LoomError as exc:  # not a listing (a bad pointer), or corrupt in the cache
+            problems.add(ptr.rel, exc)
+            continue
+        for e in tree.entries:
+            if t.wants(e.path):
+                needs.setdefault(e.hash, []).append(f"{ptr.rel}/{e.path}")
+        if not t.within:
+            whole[ptr] = [ptr.hash, *(e.hash for e in tree.entries)]
+    oids = [o for o in needs if o not in gone]
+    came |= ws.odb.missing(oids)
+    advance = progress.task(f"Fetching from {target.url}", len(oids))
+    _pull(ws, target, oids, result, gone, jobs, advance)
+    _mark_fetched(ws, conf, whole, came - gone.keys())
+    for oid, why in gone.items():
+        for path in needs.get(oid, ()):
+            problems.add(path, _object_gone(oid, why, target.url))
+    result.failed.extend((oid, why.message) for oid, why in gone.items())
+    return result, problems
+
+
+def _pull(ws, target, oids: list[Oid], result: SyncResult, gone: dict, jobs, advance=None):
+    """Fetch what ``oids`` the remote has; record the rest in ``gone`` (oid -> why)."""
+    try:
+        result.add(transfer.pull(ws.odb, target, oids, jobs=jobs, on_done=advance))
+    except (MissingObjectError, CorruptObjectError) as exc:
+        # the transfer installed every good object before raising: keep those, note the rest
+        partial = exc.fields.get("result")
+        if partial is not None:
+            result.add(partial)
+        bad = {e.fields.get("oid"): e for e in exc.fields.get("errors", ())}
+        for oid in ws.odb.missing(oids):
+            gone[oid] = bad.get(oid, exc)
+
+
+def _listing_gone(ptr: Pointer, exc: LoomError) -> LoomError:
+    cls = CorruptObjectError if isinstance(exc, CorruptObjectError) else MissingObjectError
+    where = "is corrupt on the remote" if cls is CorruptObjectError else "is not on the remote"
+    return cls(
+        f"{ptr.rel}: its folder listing (object {ptr.hash}) {where}, so none of its "
+        "files could be fetched.",
+        hint=exc.hint,
+        oid=ptr.hash,
+        path=ptr.rel,
+    )
+
+
+def _object_gone(oid: Oid, exc: LoomError, url: str) -> LoomError:
+    if isinstance(exc, CorruptObjectError) and exc.fields.get("oid") == oid:
+        return exc  # names the remote file
+    return MissingObjectError(
+        f"object {oid} is not on remote {url}.",
+        hint=exc.hint,
+        oid=oid,
+    )

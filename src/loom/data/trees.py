@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from loom import paths
 from loom._types import Oid
+from loom.data.validity import invalid
 from loom.errors import CorruptObjectError, MissingObjectError
 from loom.objects.odb import ObjectDB
 from loom.objects.tree import Tree
@@ -30,7 +31,11 @@ def load_tree(odb: ObjectDB, oid: Oid, pointer_rel: str) -> Tree:
             oid=oid,
             path=str(odb.path(oid)),
         )
-    tree = Tree.from_bytes(data, oid)
+    try:
+        tree = Tree.from_bytes(data, oid)
+    except CorruptObjectError:
+        # The bytes match their name, so they are whole: they are just not a listing.
+        raise invalid(pointer_rel, "it says kind: dir, but its hash names a file") from None
     for entry in tree.entries:
         _check_path(entry.path, oid, pointer_rel)
     return tree

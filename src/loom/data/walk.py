@@ -1,13 +1,15 @@
 """Walking tracked folders with ``os.scandir`` (one stat per file) and finding pointers.
 
 Symlinks inside a tracked folder: a link to a file is stored as the file it
-points to (checkout writes a regular file); a link to a folder or a dangling
-link is refused, because following it could leave the folder or loop.
+points to (checkout writes a regular file); a link to a folder, a dangling
+link or a loop is refused by ``add``, because following it could leave the
+folder or loop; ``checkout`` and ``status`` set such links aside and go on.
 Empty folders hold no files and are not recorded, as in git.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import subprocess
@@ -49,38 +51,56 @@ def check_names(stats: dict[str, FileStat]) -> None:
             ) from None
 
 
-def stat_following(path: str) -> os.stat_result:
+def follow(path: str) -> tuple[os.stat_result | None, str | None]:
+    """The stat of what the symlink ``path`` points to, or None and why Loom can't store it."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise UsageError(
-            f"{path} is a symlink to nothing.",
-            hint="Remove the dangling link or point it at a file, then run again.",
-            path=path,
-        ) from None
+        return None, "a symlink to nothing"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None, "a symlink loop"
+        raise
     if stat.S_ISDIR(st.st_mode):
-        raise UsageError(
-            f"{path} is a symlink to a folder; Loom stores links to files only.",
-            hint="Replace the link with a copy of the folder, or add the target separately.",
-            path=path,
-        )
-    return st
+        return None, "a symlink to a folder (Loom stores links to files only)"
+    return st, None
+
+
+def broken_error(path: str, why: str, shown: str | None = None) -> UsageError:
+    """The error for an entry Loom can't read: a dangling link, a loop, a link to a folder."""
+    return UsageError(
+        f"{shown or path} is {why}.",
+        hint="Remove the link or point it at a file, then run the command again.",
+        path=shown or path,
+        reason=why,
+    )
 
 
 TMP_SUFFIX = atomic.TMP_SUFFIX  # temp files of an interrupted checkout; never data
 
 
-def walk_files(top: Path, stale: list[str] | None = None) -> dict[str, FileStat]:
+def walk_files(
+    top: Path, stale: list[str] | None = None, broken: dict[str, str] | None = None
+) -> dict[str, FileStat]:
     """Every file below ``top`` keyed by relative path; symlinks to files are followed.
 
     Temp files left by a killed checkout are skipped (and listed in ``stale``).
+    A link Loom can't follow (dangling, a loop, to a folder) raises a UsageError,
+    or, when ``broken`` is given, is left out and recorded there (path -> why):
+    ``checkout`` and ``status`` go on with the rest, ``add`` refuses.
     """
     out: dict[str, FileStat] = {}
     new, is_reg = _new_stat, stat.S_ISREG  # locals: this loop runs once per file
     stack = [("", str(top))]
     while stack:
         prefix, folder = stack.pop()
-        with os.scandir(folder) as it:
+        try:
+            it = os.scandir(folder)
+        except FileNotFoundError:
+            if not prefix:
+                raise
+            continue  # a sub-folder removed since it was listed
+        with it:
             for entry in it:
                 name = entry.name
                 if entry.is_dir(follow_symlinks=False):
@@ -90,7 +110,18 @@ def walk_files(top: Path, stale: list[str] | None = None) -> dict[str, FileStat]
                     if stale is not None:
                         stale.append(entry.path)
                     continue
-                st = stat_following(entry.path) if entry.is_symlink() else entry.stat()
+                if entry.is_symlink():
+                    st, why = follow(entry.path)
+                    if st is None:
+                        if broken is None:
+                            raise broken_error(entry.path, why or "")
+                        broken[prefix + name] = why or ""
+                        continue
+                else:
+                    try:
+                        st = entry.stat()
+                    except FileNotFoundError:
+                        continue  # removed since it was listed: it is not there
                 if not is_reg(st.st_mode):
                     continue  # sockets, fifos and devices are not data
                 rel = prefix + name

@@ -87,6 +87,34 @@ class ObjectDB:
         exists = os.path.exists
         return {o for o in rest if o[:2] not in prefixes or not exists(f"{base}/{o[:2]}/{o[2:]}")}
 
+    def locate(self, oids: Iterable[Oid]) -> tuple[set[str], list[Oid]] | None:
+        """Where ``oids`` are: the ids of the packs holding them and the loose ones; None if
+        one is missing. With :meth:`still_holds` it lets a caller remember "all present"
+        and check it later without loading a pack index."""
+        self.packs.refresh()
+        packs: set[str] = set()
+        loose: list[Oid] = []
+        for oid in oids:
+            hit = self.packs.lookup(oid)
+            if hit is None:
+                loose.append(oid)
+            else:
+                packs.add(hit[0].id)
+        if loose and self.missing(loose):
+            return None
+        return packs, loose
+
+    def still_holds(
+        self, packs: Iterable[str], loose: Iterable[Oid], listed: set[str] | None = None
+    ) -> bool:
+        """Whether what :meth:`locate` found is all still there: one listdir of ``packs/``
+        (or ``listed``, from ``packs.listed()``) and a stat per loose object."""
+        present = self.packs.listed() if listed is None else listed
+        if not present.issuperset(packs):
+            return False
+        base, exists = str(self.objects), os.path.exists
+        return all(exists(f"{base}/{o[:2]}/{o[2:]}") for o in loose)
+
     def is_packed(self, oid: Oid) -> bool:
         self.packs.refresh()
         return oid in self.packs

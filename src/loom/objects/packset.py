@@ -66,9 +66,16 @@ class PackSet:
         with self._lock:
             self._reload(stamp)
 
+    def listed(self) -> set[str]:
+        """Ids of the packs whose pack and index files are both there: one listdir."""
+        try:
+            names = set(os.listdir(self.dir))
+        except FileNotFoundError:
+            return set()
+        return {pid for n in names if (pid := pack_id_of(n)) and pack_name(pid) in names}
+
     def _reload(self, stamp: int) -> None:
-        names = set(os.listdir(self.dir)) if stamp else set()
-        ids = {pid for n in names if (pid := pack_id_of(n)) and pack_name(pid) in names}
+        ids = self.listed() if stamp else set()
         for gone in set(self.packs) - ids:
             del self.packs[gone]
             self._close_fd(gone)
