@@ -57,7 +57,6 @@ class WritesMixin(StoreBase):
             require_run(conn, run_id, active=True)
             _write_batch(conn, run_id, metric_rows, params, tags)
 
-    @retrying
     def end_run(
         self,
         run_id: str,
@@ -74,6 +73,20 @@ class WritesMixin(StoreBase):
 
         >>> store.end_run(run.run_id, "FINISHED", 1700000000000, tags={"stage": "done"})
         """
+        self._end_run(run_id, status, end_time, metrics, tags)
+        # The run's process has likely written its last row: fold the WAL into the
+        # file now, so a copy of loom.db alone holds this run.
+        self.checkpoint()
+
+    @retrying
+    def _end_run(
+        self,
+        run_id: str,
+        status: RunStatus | str,
+        end_time: int,
+        metrics: Sequence[Metric],
+        tags: Mapping[str, str] | None,
+    ) -> None:
         metric_rows = metric_tuples(validate_run_id(run_id), metrics)
         tags = validate_tags(tags)
         if not metric_rows and not tags:
@@ -162,6 +175,7 @@ def _input_fields(i: RunInput) -> dict[str, Any]:
         "kind": i.kind,
         "git_rev": i.git_rev,
         "name": i.name,
+        "modified": bool(i.modified),
     }
 
 

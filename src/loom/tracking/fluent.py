@@ -89,7 +89,8 @@ def set_experiment(name: str | None = None, experiment_id: str | None = None) ->
     if experiment_id is not None:
         exp = client.get_experiment(experiment_id)
     elif name:
-        exp = client.get_experiment_by_name(name) or client.create_experiment(name)
+        # one get-or-create in the store: eight processes of a sweep may all be here
+        exp = client.get_or_create_experiment(name)
     else:
         raise NotFoundError("set_experiment needs a name or an experiment_id.")
     if exp.lifecycle_stage != "active":
