@@ -58,7 +58,7 @@ class MetricBuffer:
         self._pending: deque[tuple[str, Item]] = deque()
         self._retry: list[tuple[str, Item]] = []
         self._inflight = 0
-        self._error: BaseException | None = None
+        self._error: Exception | None = None
         self._flush_lock = threading.Lock()
         self._start_lock = threading.Lock()
         self._wake = threading.Event()
@@ -178,8 +178,10 @@ class MetricBuffer:
                 (writer[0] if writer else self._write)(run_id, ms, ts)
             except BaseException as exc:  # kept for the caller; never swallowed
                 # A rejected batch (bad key or value) can never succeed: drop it but
-                # report it. Anything else (store down, disk full) is retried later.
+                # report it. Anything else (store down, disk full, Ctrl-C) is retried later.
                 rest = chunks[n + 1 :] if isinstance(exc, UsageError) else chunks[n:]
                 self._retry = [(c[0], m) for c in rest for m in [*c[1], *c[2].items()]]
+                if not isinstance(exc, Exception):
+                    raise  # Ctrl-C or SIGTERM stays itself; the points wait for a retry
                 self._error = exc
                 return
