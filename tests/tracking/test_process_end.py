@@ -160,9 +160,7 @@ def test_sigterm_after_the_run_ended_is_python_default_again(store_uri: str, tmp
     assert proc.returncode == -signal.SIGTERM
 
 
-def test_mark_stale_ends_a_killed_run_at_its_last_activity(
-    store_uri: str, tmp_path: Path
-) -> None:
+def test_mark_stale_ends_a_killed_run_at_its_last_activity(store_uri: str, tmp_path: Path) -> None:
     """SIGKILL: nothing runs in the process; mark-stale takes the last metric's time,
     or the start for a run that logged none — not the moment mark-stale ran."""
     proc = _start(
