@@ -48,7 +48,8 @@ def _duration(run) -> str:
 
 
 def _jsonable(obj: Any) -> Any:
-    return dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj
+    is_instance = dataclasses.is_dataclass(obj) and not isinstance(obj, type)
+    return dataclasses.asdict(obj) if is_instance else obj
 
 
 # -- experiments -------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from loom.errors import AlreadyExistsError, ConflictError, NotFoundError, ValidationError
@@ -44,7 +44,7 @@ class ExperimentsMixin(StoreBase):
         try:
             with self._write() as conn:
                 new_id = conn.execute(
-                    ExperimentRow.__table__.insert()
+                    insert(ExperimentRow)
                     .values(name=name, lifecycle_stage="active", creation_time=now)
                     .values(last_update_time=now)
                     .returning(ExperimentRow.experiment_id)
@@ -53,7 +53,7 @@ class ExperimentsMixin(StoreBase):
                     rows = [
                         {"experiment_id": new_id, "key": k, "value": v} for k, v in tags.items()
                     ]
-                    conn.execute(ExperimentTagRow.__table__.insert(), rows)
+                    conn.execute(insert(ExperimentTagRow), rows)
         except IntegrityError as exc:
             existing = self.get_experiment_by_name(name)
             deleted = existing is not None and existing.lifecycle_stage == Lifecycle.DELETED

@@ -6,9 +6,20 @@ import functools
 import math
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, CursorResult, Row, bindparam, func, select, union_all, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Row,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from loom.errors import AlreadyExistsError, ConflictError, NotFoundError, ValidationError
@@ -59,7 +70,7 @@ class RunsMixin(StoreBase):
         name = validate_run_name(name) if name is not None else generate_run_name()
         tags = validate_tags(tags)
         art_rows = artifact_rows(run_id, artifacts)
-        row = {
+        row: dict[str, Any] = {
             "run_id": run_id,
             "experiment_id": eid,
             "name": name,
@@ -72,14 +83,14 @@ class RunsMixin(StoreBase):
         try:
             with self._write() as conn:
                 _require_active_experiment(conn, eid, experiment_id)
-                conn.execute(RunRow.__table__.insert(), row)
+                conn.execute(insert(RunRow), row)
                 if tags:
                     conn.execute(
-                        TagRow.__table__.insert(),
+                        insert(TagRow),
                         [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()],
                     )
                 if art_rows:
-                    conn.execute(ArtifactRow.__table__.insert(), art_rows)
+                    conn.execute(insert(ArtifactRow), art_rows)
         except IntegrityError as exc:
             raise AlreadyExistsError(
                 f"A run with id {run_id!r} already exists.", run_id=run_id
@@ -265,7 +276,7 @@ def set_run_fields(conn: Connection, run_id: str, values: dict[str, object]) -> 
 @functools.cache
 def _update_stmt(fields: tuple[str, ...]) -> Any:
     # built once per set of fields: building an UPDATE costs more than running it
-    t = RunRow.__table__
+    t = cast(Table, RunRow.__table__)
     where = t.c.run_id == bindparam("rid")
     return update(t).where(where).values({f: bindparam(f"v_{f}") for f in fields})
 
@@ -308,8 +319,11 @@ def load_runs(conn: Connection, rows: Sequence[Row]) -> list[Run]:
         columns = ("run_id", "key", "value", "is_nan")
         for run_id, key, value, is_nan in _by_run(conn, LatestMetricRow, columns, part):
             metrics[run_id][key] = metric_value(value, is_nan)
-        for _id, run_id, *fields, modified in sorted(_by_run(conn, InputRow, _INPUT_COLUMNS, part)):
-            inputs[run_id].append(RunInput(*fields, modified=bool(modified)))
+        for row in sorted(_by_run(conn, InputRow, _INPUT_COLUMNS, part)):
+            _id, run_id, path, oid, size, kind, git_rev, name, modified = row
+            inputs[run_id].append(
+                RunInput(path, oid, size, kind, git_rev, name, modified=bool(modified))
+            )
     return [
         Run(
             run_id=r.run_id,
@@ -346,11 +360,13 @@ def _by_run(conn: Connection, model: Any, columns: tuple[str, ...], ids: list[st
         quote(model.__tablename__),
         ", ".join([mark] * len(ids)),
     )
+    dbapi = conn.dialect.dbapi
+    assert dbapi is not None
     cursor = conn.connection.cursor()
     try:
         cursor.execute(sql, ids)
-        return cursor.fetchall()
-    except conn.dialect.dbapi.Error as exc:
-        raise DBAPIError.instance(sql, ids, exc, conn.dialect.dbapi.Error) from exc
+        return list(cursor.fetchall())
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(sql, ids, exc, dbapi.Error) from exc
     finally:
         cursor.close()

@@ -36,6 +36,11 @@ class Backend(abc.ABC):
 
     uri: str
 
+    @property
+    def artifact_root(self) -> Path | None:
+        """The local object store that holds artifact bytes (None: a server keeps them)."""
+        return None
+
     # -- lifecycle -------------------------------------------------------------
 
     @abc.abstractmethod
@@ -219,6 +224,10 @@ class LocalBackend(Backend):
             in_ws = root.name == "cache" and root.parent.name == ".loom"
             self._odb = ObjectDB(root, tmp_dir=root.parent / "tmp" if in_ws else None)
         return self._odb
+
+    @property
+    def artifact_root(self) -> Path:
+        return self.odb.root
 
     def close(self) -> None:
         self.store.close()

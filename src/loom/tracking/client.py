@@ -420,9 +420,9 @@ class Client:
         return self.backend.artifact_hashes()
 
     @property
-    def artifact_root(self) -> Path:
-        """Where this client's artifact bytes live (an object store root)."""
-        return self.backend.odb.root
+    def artifact_root(self) -> Path | None:
+        """Where this client's artifact bytes live (an object store root), if local."""
+        return self.backend.artifact_root
 
     def download_artifacts(self, run_id: str, path: str = "", dst_path: StrPath = ".") -> Path:
         """Copy the artifact file or folder ``path`` ("" for all) under ``dst_path``."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Row, Select
+from sqlalchemy import ColumnElement, Connection, Row, Select
 
 from loom.errors import ValidationError
 from loom.store.base import StoreBase
@@ -49,7 +49,10 @@ class SearchMixin(StoreBase):
         stages = lifecycles(view)
         fp = fingerprint(ids, filter_string, list(order_by or ()), stages)
         position = decode_token(page_token, fp)
-        where = [RunRow.experiment_id.in_(ids), RunRow.lifecycle_stage.in_(stages)]
+        where: list[ColumnElement[bool]] = [
+            RunRow.experiment_id.in_(ids),
+            RunRow.lifecycle_stage.in_(stages),
+        ]
         with self._read() as conn:
             walk = not is_selective(conn, node, self.dialect)
             if node is not None:
