@@ -497,3 +497,7 @@ def _close_all_at_exit() -> None:
             client.close()
         except LoomError as exc:  # nobody is left to raise to: say it on stderr
             print(f"loom: metrics not written at exit: {exc.message}", file=sys.stderr)
+        except KeyboardInterrupt:  # Ctrl-C while the last points are written: the user wants out
+            n = client._buffer.pending()
+            print(f"loom: interrupted at exit; {n} metric point(s) not written", file=sys.stderr)
+            return

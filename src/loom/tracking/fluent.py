@@ -235,3 +235,10 @@ def _end_runs_at_exit() -> None:
             end_run(status)
         except LoomError as exc:
             print(f"loom: ending run at exit: {exc.message}", file=sys.stderr)
+        except KeyboardInterrupt:  # Ctrl-C again while ending: leave them to mark-stale
+            print(
+                "loom: interrupted while ending runs at exit; "
+                "`loom runs mark-stale` marks them KILLED",
+                file=sys.stderr,
+            )
+            return
