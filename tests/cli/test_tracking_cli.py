@@ -155,3 +155,23 @@ def test_subprocess_help_and_error(uri: str) -> None:
     assert out.returncode == 0 and "--order-by" in out.stdout
     out = subprocess.run([*run, "runs", "show", "abcdef12"], capture_output=True, text=True)
     assert out.returncode == 1 and "Traceback" not in out.stderr and "Hint:" in out.stderr
+
+
+def test_runs_list_never_cuts_an_id_below_its_unique_prefix(uri: str, capsys) -> None:
+    from loom.store import open_store
+
+    store = open_store(uri)
+    exp = store.create_experiment("twins").experiment_id
+    twins = ["abcdef12" + "0" * 24, "abcdef12" + "0" * 4 + "1" + "0" * 19]
+    lone = "12345678" + "f" * 24
+    for run_id in [*twins, lone]:
+        store.create_run(exp, run_id=run_id, name=f"run-{run_id[-1]}")
+    store.close()
+    code, out, _ = cli(capsys, "runs", "list", "-e", "twins")
+    assert code == 0
+    shown = {line.split("│")[1].strip() for line in out.splitlines() if "run-" in line}
+    assert shown == {"abcdef1200000", "abcdef1200001", "12345678"}
+    code, out, _ = cli(capsys, "runs", "compare", *twins)
+    assert code == 0 and "abcdef1200000" in out and "abcdef1200001" in out
+    for prefix in shown:  # each prefix shown resolves to its run
+        assert cli(capsys, "runs", "show", prefix, "--json")[0] == 0

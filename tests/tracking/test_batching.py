@@ -298,3 +298,99 @@ def test_log_batch_hands_points_over_in_bulk_and_end_run_writes_them(client) -> 
     got = client.get_run(run.run_id)
     assert got.metrics["loss"] == 5999 and got.tags["phase"] == "done"
     assert got.status == RunStatus.FINISHED
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
+def test_ctrl_c_during_a_flush_stays_itself_and_keeps_the_points(interrupt) -> None:
+    from loom.store.entities import Metric
+    from loom.tracking.batching import MetricBuffer
+
+    stored: list[list[float]] = []
+    interrupts = [interrupt()]
+
+    def write(run_id, metrics, tags) -> None:
+        if interrupts:
+            raise interrupts.pop()
+        stored.append([m.value for m in metrics])
+
+    buf = MetricBuffer(write, interval=60)
+    buf.add_many("r1", [Metric("x", float(i), 0, i) for i in range(5)])
+    with pytest.raises(interrupt):  # not a StoreError wrapping it
+        buf.flush()
+    assert buf.pending() == 5 and stored == []
+    buf.add("r1", Metric("x", 5.0, 0, 5))  # logging goes on: nothing kept to raise later
+    buf.flush()
+    assert stored == [[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]]
+
+
+@pytest.mark.postgres
+def test_ctrl_c_while_a_flush_waits_on_the_database(pg_store_uri: str, tmp_path: Path) -> None:
+    """A real SIGINT lands while the flush waits on a lock: the process gets a
+    KeyboardInterrupt, and its points are written by the next flush."""
+    import uuid
+
+    import psycopg
+
+    app = "loom-ctrl-c-" + uuid.uuid4().hex[:8]
+    uri = f"{pg_store_uri}&application_name={app}"
+    script = _script(
+        tmp_path,
+        """
+        import sys
+        from loom.tracking.client import Client
+        c = Client(sys.argv[1])
+        c._buffer.interval = 3600  # only the flushes below write: no background race
+        run = c.create_run(c.create_experiment("e").experiment_id)
+        for i in range(100):
+            c.log_metric(run.run_id, "x", float(i), step=i)
+        print(run.run_id, flush=True)
+        sys.stdin.readline()  # the test holds the lock now
+        try:
+            c.flush()
+            print("flushed", flush=True)
+        except KeyboardInterrupt:
+            print("interrupted", c._buffer.pending(), flush=True)
+        except BaseException as exc:
+            print("other", type(exc).__name__, flush=True)
+        sys.stdin.readline()  # the lock is gone
+        c.close()
+        print("closed", flush=True)
+        """,
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script), uri],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=_env(uri),
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    plain = pg_store_uri.replace("postgresql+psycopg", "postgresql")
+    try:
+        run_id = proc.stdout.readline().strip()
+        with psycopg.connect(plain) as locker:
+            locker.execute("LOCK TABLE metrics IN ACCESS EXCLUSIVE MODE")
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+
+            def waiting() -> bool:
+                with psycopg.connect(plain, autocommit=True) as conn:
+                    row = conn.execute(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE application_name = %s AND wait_event_type = 'Lock'",
+                        (app,),
+                    ).fetchone()
+                return bool(row and row[0])
+
+            wait_for(waiting, timeout=30, what="the flush to wait on the lock")
+            proc.send_signal(signal.SIGINT)
+            assert proc.stdout.readline().split() == ["interrupted", "100"]
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline().strip() == "closed"
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+    with Client(pg_store_uri) as c:
+        assert [m.step for m in c.get_metric_history(run_id, "x")] == list(range(100))

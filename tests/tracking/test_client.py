@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
 from loom.errors import ConflictError, NotFoundError, ValidationError
-from loom.store.entities import RunStatus, ViewType
+from loom.store.entities import Metric, RunStatus, ViewType
 
 
 def test_experiment_lifecycle(client) -> None:
@@ -177,3 +178,62 @@ def test_buffered_tag_never_overwrites_a_later_synchronous_one(client) -> None:
     client.log_batch(run.run_id, params={"lr": 1}, tags={"stage": "new"})  # written now
     client.flush()
     assert client.get_run(run.run_id).tags["stage"] == "new"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"value": 1.0, "step": 1.5}, "step 1.5"),
+        ({"value": 1.0, "step": Fraction(1, 3)}, "step"),
+        ({"value": 1.0, "step": 2**63}, "64 bits"),
+        ({"value": 1.0, "step": "3"}, "step '3'"),
+        ({"value": 1.0, "timestamp": 1.7e12 + 0.5}, "timestamp"),
+        ({"value": 10**400}, "too large"),
+        ({"value": -(10**400)}, "too large"),
+    ],
+)
+def test_a_value_the_store_cant_keep_exactly_is_refused_at_the_call(
+    client, kwargs: dict, needle: str
+) -> None:
+    run = client.create_run(client.create_experiment("e").experiment_id)
+    with pytest.raises(ValidationError) as err:
+        client.log_metric(run.run_id, "loss", **kwargs)
+    assert needle in err.value.message and "'loss'" in err.value.message
+    with pytest.raises(ValidationError):  # log_batch's metrics too, not later in the flusher
+        bad = Metric("loss", kwargs["value"], kwargs.get("timestamp", 0), kwargs.get("step", 0))
+        client.log_batch(run.run_id, [bad])
+    client.flush()
+    assert client.get_run(run.run_id).metrics == {}  # nothing was buffered
+
+
+def test_integral_steps_pass_as_ints(client) -> None:
+    run = client.create_run(client.create_experiment("e").experiment_id)
+    client.log_metric(run.run_id, "loss", 0.5, step=2.0)
+    client.log_metric(run.run_id, "loss", 0.4, step=Fraction(6, 2), timestamp=1_700_000_000_000.0)
+    client.log_metric(run.run_id, "loss", 10**300, step=2**63 - 1)  # a big int is a float
+    client.log_batch(run.run_id, [Metric("acc", 1, 5, 4.0)])
+    history = client.get_metric_history(run.run_id, "loss")
+    assert [(m.step, type(m.step)) for m in history] == [(2, int), (3, int), (2**63 - 1, int)]
+    assert history[1].timestamp == 1_700_000_000_000 and history[2].value == 1e300
+    assert client.get_metric_history(run.run_id, "acc")[0].step == 4
+
+
+def test_fluent_log_metric_refuses_a_fractional_step(client) -> None:
+    import loom
+
+    loom.set_tracking_uri(client.tracking_uri)
+    with loom.start_run(), pytest.raises(ValidationError, match=r"step 1\.5"):
+        loom.log_metric("loss", 0.5, step=1.5)
+
+
+def test_search_runs_resolves_experiment_names(client) -> None:
+    exp = client.create_experiment("by-name")
+    other = client.create_experiment("12345x")
+    run = client.create_run(exp.experiment_id)
+    client.create_run(other.experiment_id)
+    assert [r.run_id for r in client.search_runs(["by-name"]).items] == [run.run_id]
+    assert [r.run_id for r in client.search_runs("by-name").items] == [run.run_id]
+    assert len(client.search_runs([exp.experiment_id, "12345x"]).items) == 2
+    with pytest.raises(NotFoundError) as err:
+        client.search_runs(["no-such-experiment"])
+    assert "loom exp list" in err.value.hint

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Column, Table
 
 from loom.cli import output
@@ -22,7 +23,6 @@ URI = typer.Option(
     None, "--tracking-uri", envvar="LOOM_TRACKING_URI", help="Store URI (default: resolved)."
 )
 JSON = typer.Option(False, "--json", help=output.JSON_HELP)
-ENV_PREFIXES = ("loom.", "mlflow.")
 
 
 def _client(uri: str | None):
@@ -44,15 +44,12 @@ def _time(ms: int | None) -> str:
 
 
 def _duration(run) -> str:
-    return _duration_ms(run.start_time, run.end_time)
-
-
-def _duration_ms(start: int, end: int | None) -> str:
-    return f"{(end - start) / 1000:.1f}s" if end else ""
+    return f"{(run.end_time - run.start_time) / 1000:.1f}s" if run.end_time else ""
 
 
 def _jsonable(obj: Any) -> Any:
-    return dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj
+    is_instance = dataclasses.is_dataclass(obj) and not isinstance(obj, type)
+    return dataclasses.asdict(obj) if is_instance else obj
 
 
 # -- experiments -------------------------------------------------------------
@@ -141,17 +138,26 @@ def runs_list(
             page_token=page_token,
             view=_view(deleted, all_),
         )
+        # JSON has whole ids; a table shows each cut to a prefix no other run shares
+        short = {} if as_json else c.run_id_prefixes([r.run_id for r in page.items])
     if as_json:
         runs = [_jsonable(r) for r in page.items]
         return output.print_json({"runs": runs, "next_page_token": page.next_page_token})
     metric_keys = sorted({k for r in page.items for k in r.metrics})[:6]
-    table = Table("run id", "name", "status", Column("started", no_wrap=True), "duration")
+    id_width = max((len(v) for v in short.values()), default=8)
+    table = Table(
+        Column("run id", no_wrap=True, min_width=id_width),
+        "name",
+        "status",
+        Column("started", no_wrap=True),
+        "duration",
+    )
     for k in metric_keys:
         table.add_column(k, justify="right")
     for r in page.items:
         values = [_num(r.metrics.get(k)) for k in metric_keys]
         started = _time(r.start_time)[5:]  # the year is noise in a listing
-        table.add_row(r.run_id[:8], r.name, str(r.status), started, _duration(r), *values)
+        table.add_row(short[r.run_id], r.name, str(r.status), started, _duration(r), *values)
     output.console.print(table)
     if page.next_page_token:
         output.console.print(f"More runs: --page-token {page.next_page_token}")
@@ -162,9 +168,10 @@ def _num(v: float | None) -> str:
 
 
 def _run_details(c, ref: str) -> dict[str, Any]:
+    from loom.tracking.compare import split_tags
+
     run = c.get_run(c.resolve_run_id(ref))
-    user_tags = {k: v for k, v in run.tags.items() if not k.startswith(ENV_PREFIXES)}
-    env_tags = {k: v for k, v in run.tags.items() if k.startswith(ENV_PREFIXES)}
+    user_tags, env_tags = split_tags(run.tags)
     return {
         **_jsonable(run),
         "tags": user_tags,
@@ -193,10 +200,13 @@ def runs_show(run_id: str, as_json: bool = JSON, uri: str | None = URI) -> None:
                 table.add_row(k, _num(v) if title == "metrics" else str(v))
             con.print(table)
     if d["inputs"]:
-        table = Table("path", "hash", "size", "kind", "git rev", title="inputs")
+        table = Table("path", "hash", "size", "kind", "git rev", "modified", title="inputs")
         for i in d["inputs"]:
+            # modified: the run read uncommitted content of a tracked path
+            changed = "[yellow]yes[/]" if i["modified"] else ""
             size = "" if i["size"] is None else output.size(i["size"])
-            table.add_row(i["path"], i["hash"][:16], size, i["kind"], i["git_rev"] or "")
+            row = (i["path"], i["hash"][:16], size, i["kind"], i["git_rev"] or "")
+            table.add_row(*map(escape, row), changed)
         con.print(table)
     _artifact_table(d["artifacts"])
 
@@ -217,33 +227,33 @@ def runs_compare(
     uri: str | None = URI,
 ) -> None:
     """Side by side: attributes, params, metrics and tags; differing rows highlighted."""
+    from loom.tracking.compare import compare_runs
+
     with _client(uri) as c:
-        runs = [_run_details(c, r) for r in run_ids]
-    rows: list[tuple[str, list[str]]] = []
-    rows.append(("name", [r["name"] for r in runs]))
-    rows.append(("status", [r["status"] for r in runs]))
-    rows.append(("started", [_time(r["start_time"]) for r in runs]))
-    rows.append(("duration", [_duration_ms(r["start_time"], r["end_time"]) for r in runs]))
-    for section in ("params", "metrics", "tags"):
-        for k in sorted({k for r in runs for k in r[section]}):
-            rows.append((f"{section}.{k}", [_cell(r[section].get(k), section) for r in runs]))
+        runs = [c.get_run(c.resolve_run_id(r)) for r in run_ids]
+        short = c.run_id_prefixes([r.run_id for r in runs])
+    rows = compare_runs(runs)
     if as_json:
         return output.print_json(
             {
-                "runs": [r["run_id"] for r in runs],
-                "rows": [{"key": k, "values": v, "differs": len(set(v)) > 1} for k, v in rows],
+                "runs": [r.run_id for r in runs],
+                "rows": [{"key": r.key, "values": r.values, "differs": r.differs} for r in rows],
             }
         )
-    table = Table("", *[r["run_id"][:12] for r in runs])
-    for key, values in rows:
-        style = "bold yellow" if len(set(values)) > 1 else None
-        table.add_row(key, *values, style=style)
+    table = Table("", *[short[r.run_id] for r in runs])
+    for row in rows:
+        cells = [escape(_cell(row.key, row.section, v)) for v in row.values]
+        table.add_row(escape(row.key), *cells, style="bold yellow" if row.differs else None)
     output.console.print(table)
 
 
-def _cell(v: Any, section: str) -> str:
+def _cell(key: str, section: str, v: Any) -> str:
     if v is None:
         return "—"
+    if key == "started":
+        return _time(v)
+    if key == "duration":
+        return f"{v / 1000:.1f}s"
     return _num(v) if section == "metrics" else str(v)
 
 

@@ -169,19 +169,38 @@ def _check_nesting(rel: str, tracked: set[str], shown: str) -> None:
 def _add_one(
     ws: Workspace, rel: str, state: StateIndex, jobs: int | None, progress: Progress
 ) -> Pointer:
+    snap = store_content(ws, rel, state, jobs=jobs, progress=progress)
+    full = ws.path_of(rel)
+    ptr = Pointer(rel, snap.oid, snap.size, snap.kind, snap.files)  # type: ignore[arg-type]
+    ptrs.save(ws.root, ptr)
+    gitignore.ensure_ignored(full.parent, full.name)
+    return ptr
+
+
+def store_content(
+    ws: Workspace,
+    rel: str,
+    state: StateIndex,
+    *,
+    jobs: int | None = None,
+    progress: Progress = NO_PROGRESS,
+) -> Snapshot:
+    """Store what the existing path ``rel`` holds now in the cache; write no pointer.
+
+    What ``add`` does before its pointer, and what tracking's ``log_input`` does
+    for a tracked path whose content differs from its pointer (the run used it).
+    """
     full = ws.path_of(rel)
     snap = scan(full, state, progress=progress, hasher=packing_hasher(ws.odb, jobs))
-    assert snap is not None  # validated above
+    if snap is None:
+        raise UsageError(f"{rel} does not exist.", hint="Check the path.", path=rel)
     _store(ws, full, snap, jobs, progress)
     if snap.kind == "dir" and snap.tree is not None:
         # every object is stored now: spare the next status that check
         found = ws.odb.locate([snap.oid, *(e.hash for e in snap.tree.entries)])
         if found is not None:
             state.put_complete(snap.oid, *found)
-    ptr = Pointer(rel, snap.oid, snap.size, snap.kind, snap.files)  # type: ignore[arg-type]
-    ptrs.save(ws.root, ptr)
-    gitignore.ensure_ignored(full.parent, full.name)
-    return ptr
+    return snap
 
 
 def _store(ws: Workspace, full: Path, snap: Snapshot, jobs: int | None, progress: Progress) -> None:

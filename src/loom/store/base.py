@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from loom.store import migrate
 from loom.store.engine import make_engine, retrying
@@ -43,8 +45,27 @@ class StoreBase:
         migrate.upgrade(self._engine)
 
     def close(self) -> None:
-        """Release the pooled connections."""
+        """Release the pooled connections. When the last connection to a SQLite file
+        closes, SQLite folds the WAL into the file and deletes it: the store at rest
+        is one file that can be copied alone."""
         self._engine.dispose()
+
+    def checkpoint(self) -> None:
+        """Copy what the SQLite WAL holds into the database file, as far as readers
+        allow (PASSIVE: never waits for, nor blocks, other connections); a no-op on
+        PostgreSQL. A copy of ``loom.db`` alone then holds every ended run."""
+        if self.dialect != "sqlite":
+            return
+        # The raw connection is in autocommit mode: a checkpoint can't run in a
+        # transaction. Best effort: what it can't copy stays safe in the WAL.
+        try:
+            raw = self._engine.raw_connection()
+            try:
+                raw.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+            finally:
+                raw.close()
+        except (DBAPIError, sqlite3.Error):
+            pass
 
     def __enter__(self) -> StoreBase:
         return self

@@ -52,7 +52,11 @@ class Metric:
 
 @dataclass(frozen=True)
 class RunInput:
-    """A data version a run consumed: a path with its content hash at a git revision."""
+    """A data version a run consumed: a path with its content hash at a git revision.
+
+    ``modified`` says the path is tracked in a workspace and held content other than
+    its committed pointer's when the run read it (that content is in the cache).
+    """
 
     path: str
     hash: str
@@ -60,6 +64,7 @@ class RunInput:
     kind: str = "file"  # "file" | "directory"
     git_rev: str | None = None
     name: str | None = None
+    modified: bool = False
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select, update
+import shlex
+
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from loom.errors import AlreadyExistsError, NotFoundError, ValidationError
+from loom.errors import AlreadyExistsError, ConflictError, NotFoundError, ValidationError
 from loom.store.base import StoreBase, now_ms
 from loom.store.engine import retrying
 from loom.store.entities import Experiment, Lifecycle, ViewType
 from loom.store.schema import ExperimentRow, ExperimentTagRow
-from loom.store.upsert import upsert
+from loom.store.upsert import get_or_create, upsert
 from loom.store.validation import parse_experiment_id, validate_experiment_name, validate_tags
 
 
@@ -42,7 +44,7 @@ class ExperimentsMixin(StoreBase):
         try:
             with self._write() as conn:
                 new_id = conn.execute(
-                    ExperimentRow.__table__.insert()
+                    insert(ExperimentRow)
                     .values(name=name, lifecycle_stage="active", creation_time=now)
                     .values(last_update_time=now)
                     .returning(ExperimentRow.experiment_id)
@@ -51,7 +53,7 @@ class ExperimentsMixin(StoreBase):
                     rows = [
                         {"experiment_id": new_id, "key": k, "value": v} for k, v in tags.items()
                     ]
-                    conn.execute(ExperimentTagRow.__table__.insert(), rows)
+                    conn.execute(insert(ExperimentTagRow), rows)
         except IntegrityError as exc:
             existing = self.get_experiment_by_name(name)
             deleted = existing is not None and existing.lifecycle_stage == Lifecycle.DELETED
@@ -66,6 +68,32 @@ class ExperimentsMixin(StoreBase):
                 name=name,
             ) from exc
         return self.get_experiment(str(new_id))
+
+    @retrying
+    def get_or_create_experiment(self, name: str) -> Experiment:
+        """The active experiment ``name``, created if missing; safe when many processes
+        ask for the same new name at once. A deleted one is a :class:`ConflictError`.
+
+        >>> store.get_or_create_experiment("sweep").name
+        'sweep'
+        """
+        name = validate_experiment_name(name)
+        now = now_ms()
+        with self._write() as conn:
+            row, _ = get_or_create(
+                conn,
+                ExperimentRow,
+                {"name": name},
+                {"lifecycle_stage": "active", "creation_time": now, "last_update_time": now},
+            )
+            exp = _to_entity(conn, row)
+        if exp.lifecycle_stage != Lifecycle.ACTIVE:
+            raise ConflictError(
+                f"Experiment {name!r} is deleted.",
+                hint=f"Restore it (loom exp restore {shlex.quote(name)}) or pick another name.",
+                name=name,
+            )
+        return exp
 
     @retrying
     def get_experiment(self, experiment_id: str) -> Experiment:

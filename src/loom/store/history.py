@@ -70,7 +70,7 @@ def _bucketed(
 ) -> list[Row]:
     m = MetricRow
     cols = (m.id, m.step, m.timestamp, m.value, m.is_nan)
-    a, b = bindparam("a"), bindparam("b")
+    a, b = bindparam("a", type_=Integer), bindparam("b", type_=Integer)
     in_bucket = select(*cols).where(*series, m.step >= a, m.step < b).limit(1)
     numbers = in_bucket.where(m.is_nan.is_(false()))
     queries = [

@@ -6,9 +6,20 @@ import functools
 import math
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, CursorResult, Row, bindparam, select, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Row,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from loom.errors import AlreadyExistsError, ConflictError, NotFoundError, ValidationError
@@ -59,7 +70,7 @@ class RunsMixin(StoreBase):
         name = validate_run_name(name) if name is not None else generate_run_name()
         tags = validate_tags(tags)
         art_rows = artifact_rows(run_id, artifacts)
-        row = {
+        row: dict[str, Any] = {
             "run_id": run_id,
             "experiment_id": eid,
             "name": name,
@@ -72,14 +83,14 @@ class RunsMixin(StoreBase):
         try:
             with self._write() as conn:
                 _require_active_experiment(conn, eid, experiment_id)
-                conn.execute(RunRow.__table__.insert(), row)
+                conn.execute(insert(RunRow), row)
                 if tags:
                     conn.execute(
-                        TagRow.__table__.insert(),
+                        insert(TagRow),
                         [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()],
                     )
                 if art_rows:
-                    conn.execute(ArtifactRow.__table__.insert(), art_rows)
+                    conn.execute(insert(ArtifactRow), art_rows)
         except IntegrityError as exc:
             raise AlreadyExistsError(
                 f"A run with id {run_id!r} already exists.", run_id=run_id
@@ -151,6 +162,55 @@ class RunsMixin(StoreBase):
             return load_runs(conn, rows)
 
     @retrying
+    def last_activity(self, run_ids: Sequence[str]) -> dict[str, int]:
+        """When each run last showed life: its latest metric's timestamp, else its start
+        (milliseconds). Reads the latest-metrics rows (one per key), never the history:
+        what ``mark_stale`` takes as a dead run's end time. Unknown ids are left out."""
+        out: dict[str, int] = {}
+        latest = func.max(LatestMetricRow.timestamp)
+        for part in chunks(list(dict.fromkeys(run_ids))):
+            q = (
+                select(RunRow.run_id, RunRow.start_time, latest)
+                .outerjoin(LatestMetricRow, LatestMetricRow.run_id == RunRow.run_id)
+                .where(RunRow.run_id.in_(part))
+                .group_by(RunRow.run_id, RunRow.start_time)
+            )
+            with self._read() as conn:
+                for run_id, start, last in conn.execute(q):
+                    out[run_id] = max(start, last if last is not None else start)
+        return out
+
+    @retrying
+    def run_id_prefixes(self, run_ids: Sequence[str], min_length: int = 8) -> dict[str, str]:
+        """For each id, its shortest prefix (at least ``min_length``) that no other run in
+        the store shares, deleted runs included.
+
+        Ids sharing a prefix are neighbours in key order, so each id needs only the
+        ids just below and above it: two range queries on the primary key, sent as
+        one statement for up to 200 ids (a page is one round trip).
+        """
+        ids = sorted({validate_run_id(r) for r in run_ids})
+        known = set(ids)
+        for part in chunks(ids, 200):  # 400 terms: under SQLite's 500 per compound SELECT
+            terms = []
+            for rid in part:
+                terms.append(select(func.max(RunRow.run_id)).where(RunRow.run_id < rid))
+                terms.append(select(func.min(RunRow.run_id)).where(RunRow.run_id > rid))
+            with self._read() as conn:
+                known.update(r for (r,) in conn.execute(union_all(*terms)) if r is not None)
+        # each id's true neighbours are in `known`, and nothing in `known` lies between
+        # an id and its true neighbour: so neighbours in `known` are the store's
+        order = sorted(known)
+        where = {rid: i for i, rid in enumerate(order)}
+        out = {}
+        for rid in ids:
+            i = where[rid]
+            near = [order[j] for j in (i - 1, i + 1) if 0 <= j < len(order)]
+            shared = max((_common_prefix(rid, n) for n in near), default=0)
+            out[rid] = rid[: max(min_length, shared + 1)]
+        return out
+
+    @retrying
     def _set_run_lifecycle(self, run_id: str, stage: Lifecycle) -> None:
         with self._write() as conn:
             require_run(conn, run_id)
@@ -166,6 +226,15 @@ _RUN_STAGE = select(RunRow.run_id, RunRow.lifecycle_stage).where(
 _EXPERIMENT_STAGE = select(ExperimentRow.lifecycle_stage).where(
     ExperimentRow.experiment_id == bindparam("eid")
 )
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def _no_run(run_id: str) -> NotFoundError:
@@ -207,7 +276,7 @@ def set_run_fields(conn: Connection, run_id: str, values: dict[str, object]) -> 
 @functools.cache
 def _update_stmt(fields: tuple[str, ...]) -> Any:
     # built once per set of fields: building an UPDATE costs more than running it
-    t = RunRow.__table__
+    t = cast(Table, RunRow.__table__)
     where = t.c.run_id == bindparam("rid")
     return update(t).where(where).values({f: bindparam(f"v_{f}") for f in fields})
 
@@ -250,8 +319,11 @@ def load_runs(conn: Connection, rows: Sequence[Row]) -> list[Run]:
         columns = ("run_id", "key", "value", "is_nan")
         for run_id, key, value, is_nan in _by_run(conn, LatestMetricRow, columns, part):
             metrics[run_id][key] = metric_value(value, is_nan)
-        for _id, run_id, *fields in sorted(_by_run(conn, InputRow, _INPUT_COLUMNS, part)):
-            inputs[run_id].append(RunInput(*fields))
+        for row in sorted(_by_run(conn, InputRow, _INPUT_COLUMNS, part)):
+            _id, run_id, path, oid, size, kind, git_rev, name, modified = row
+            inputs[run_id].append(
+                RunInput(path, oid, size, kind, git_rev, name, modified=bool(modified))
+            )
     return [
         Run(
             run_id=r.run_id,
@@ -272,7 +344,7 @@ def load_runs(conn: Connection, rows: Sequence[Row]) -> list[Run]:
 
 
 # id first: sorting the tuples puts a run's inputs in the order they were logged
-_INPUT_COLUMNS = ("id", "run_id", "path", "hash", "size", "kind", "git_rev", "name")
+_INPUT_COLUMNS = ("id", "run_id", "path", "hash", "size", "kind", "git_rev", "name", "modified")
 
 
 def _by_run(conn: Connection, model: Any, columns: tuple[str, ...], ids: list[str]) -> list:
@@ -288,11 +360,13 @@ def _by_run(conn: Connection, model: Any, columns: tuple[str, ...], ids: list[st
         quote(model.__tablename__),
         ", ".join([mark] * len(ids)),
     )
+    dbapi = conn.dialect.dbapi
+    assert dbapi is not None
     cursor = conn.connection.cursor()
     try:
         cursor.execute(sql, ids)
-        return cursor.fetchall()
-    except conn.dialect.dbapi.Error as exc:
-        raise DBAPIError.instance(sql, ids, exc, conn.dialect.dbapi.Error) from exc
+        return list(cursor.fetchall())
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(sql, ids, exc, dbapi.Error) from exc
     finally:
         cursor.close()

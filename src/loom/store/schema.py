@@ -122,6 +122,8 @@ class InputRow(Base):
     kind: Mapped[str] = mapped_column(String(16), default="file")
     git_rev: Mapped[str | None] = mapped_column(String(64), nullable=True)
     name: Mapped[str | None] = mapped_column(String(KEY_LEN), nullable=True)
+    # the workspace content differed from the path's pointer (migration 0003)
+    modified: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ArtifactRow(Base):

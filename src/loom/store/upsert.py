@@ -1,4 +1,5 @@
-"""INSERT … ON CONFLICT for both backends (SQLite ≥ 3.24 and PostgreSQL share the syntax).
+"""INSERT … ON CONFLICT for both backends (SQLite ≥ 3.24 and PostgreSQL share the syntax),
+and get-or-create, safe under concurrent callers.
 
 Statements are built once per dialect and table: building ``excluded`` costs
 more than SQLite's whole insert of a small batch.
@@ -10,7 +11,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Row, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 
@@ -50,3 +51,28 @@ def insert_ignore(conn: Connection, model: Any, rows: Sequence[dict[str, Any]]) 
     """Insert ``rows``, skipping those whose key exists."""
     if rows:
         conn.execute(_ignore_stmt(conn.dialect.name, model), list(rows))
+
+
+def get_or_create(
+    conn: Connection, model: Any, key: dict[str, Any], values: dict[str, Any]
+) -> tuple[Row, bool]:
+    """The row whose unique ``key`` columns hold these values, inserted with ``values``
+    if there is none; and whether this call inserted it.
+
+    Many processes may ask for the same new name at once (a sweep's first
+    ``set_experiment``): INSERT … ON CONFLICT DO NOTHING never fails on a row that
+    another transaction inserted. On PostgreSQL it waits for that transaction,
+    and the SELECT after it (a new snapshot under READ COMMITTED) sees the
+    winner's row; on SQLite, ``BEGIN IMMEDIATE`` makes writers take turns. Run it
+    inside a write transaction. Looking first means an existing row costs one
+    SELECT and no sequence value.
+    """
+    t = model.__table__
+    find = select(t).where(*(t.c[k] == v for k, v in key.items()))
+    row = conn.execute(find).first()
+    if row is not None:
+        return row, False
+    stmt = insert_for(conn.dialect.name, model).values({**key, **values})
+    stmt = stmt.on_conflict_do_nothing(index_elements=list(key))
+    inserted = conn.execute(stmt).rowcount == 1
+    return conn.execute(find).one(), inserted

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from loom.errors import ConflictError
 from loom.store.base import StoreBase, chunks
@@ -57,7 +57,6 @@ class WritesMixin(StoreBase):
             require_run(conn, run_id, active=True)
             _write_batch(conn, run_id, metric_rows, params, tags)
 
-    @retrying
     def end_run(
         self,
         run_id: str,
@@ -74,16 +73,29 @@ class WritesMixin(StoreBase):
 
         >>> store.end_run(run.run_id, "FINISHED", 1700000000000, tags={"stage": "done"})
         """
+        self._end_run(run_id, status, end_time, metrics, tags)
+        # The run's process has likely written its last row: fold the WAL into the
+        # file now, so a copy of loom.db alone holds this run.
+        self.checkpoint()
+
+    @retrying
+    def _end_run(
+        self,
+        run_id: str,
+        status: RunStatus | str,
+        end_time: int,
+        metrics: Sequence[Metric],
+        tags: Mapping[str, str] | None,
+    ) -> None:
         metric_rows = metric_tuples(validate_run_id(run_id), metrics)
         tags = validate_tags(tags)
-        if not metric_rows and not tags:
-            self.update_run(run_id, status=status, end_time=end_time)
-            return
         values = {"status": status_value(status), "end_time": int(end_time)}
         with self._write() as conn:
-            require_run(conn, run_id, active=True)
-            _write_batch(conn, run_id, metric_rows, {}, tags)
-            set_run_fields(conn, run_id, values)
+            if metric_rows or tags:
+                require_run(conn, run_id, active=True)  # a deleted run's data can't change
+                _write_batch(conn, run_id, metric_rows, {}, tags)
+            if set_run_fields(conn, run_id, values).rowcount == 0:
+                require_run(conn, run_id)  # no such run: NotFoundError
 
     @retrying
     def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None:
@@ -102,7 +114,7 @@ class WritesMixin(StoreBase):
                     seen.add(ident)
                     rows.append({"run_id": run_id, **_input_fields(i)})
             if rows:
-                conn.execute(InputRow.__table__.insert(), rows)
+                conn.execute(insert(InputRow), rows)
 
     @retrying
     def log_artifacts(self, run_id: str, artifacts: Sequence[Artifact]) -> None:
@@ -162,6 +174,7 @@ def _input_fields(i: RunInput) -> dict[str, Any]:
         "kind": i.kind,
         "git_rev": i.git_rev,
         "name": i.name,
+        "modified": bool(i.modified),
     }
 
 

@@ -58,7 +58,7 @@ class MetricBuffer:
         self._pending: deque[tuple[str, Item]] = deque()
         self._retry: list[tuple[str, Item]] = []
         self._inflight = 0
-        self._error: BaseException | None = None
+        self._error: Exception | None = None
         self._flush_lock = threading.Lock()
         self._start_lock = threading.Lock()
         self._wake = threading.Event()
@@ -166,20 +166,22 @@ class MetricBuffer:
                 metrics[run_id].append(item)
             else:
                 tags[run_id][item[0]] = item[1]  # the last value set wins
-        chunks = []
+        chunks: list[tuple[str, list[Metric], dict[str, str], Writer]] = []
         for run_id in dict.fromkeys(r for r, _ in batch):
             ms = metrics.get(run_id, [])
             for i in range(0, max(len(ms), 1), MAX_BATCH):
-                chunks.append((run_id, ms[i : i + MAX_BATCH], tags.pop(run_id, {})))
+                chunks.append((run_id, ms[i : i + MAX_BATCH], tags.pop(run_id, {}), self._write))
             if run_id in last:  # the run's final chunk goes to its own writer
                 chunks[-1] = (*chunks[-1][:3], last[run_id])
-        for n, (run_id, ms, ts, *writer) in enumerate(chunks):
+        for n, (run_id, ms, ts, writer) in enumerate(chunks):
             try:
-                (writer[0] if writer else self._write)(run_id, ms, ts)
+                writer(run_id, ms, ts)
             except BaseException as exc:  # kept for the caller; never swallowed
                 # A rejected batch (bad key or value) can never succeed: drop it but
-                # report it. Anything else (store down, disk full) is retried later.
+                # report it. Anything else (store down, disk full, Ctrl-C) is retried later.
                 rest = chunks[n + 1 :] if isinstance(exc, UsageError) else chunks[n:]
-                self._retry = [(c[0], m) for c in rest for m in [*c[1], *c[2].items()]]
+                self._retry = [(c[0], m) for c in rest for m in [*c[1], *c[2].items()]]  # type: ignore[misc]
+                if not isinstance(exc, Exception):
+                    raise  # Ctrl-C or SIGTERM stays itself; the points wait for a retry
                 self._error = exc
                 return

@@ -40,7 +40,15 @@ from loom.store.entities import (
     RunStatus,
     ViewType,
 )
-from loom.store.validation import validate_key, validate_tags
+from loom.store.validation import (
+    INT64_MAX,
+    INT64_MIN,
+    metric_integer,
+    metric_number,
+    normalize_metric,
+    validate_key,
+    validate_tags,
+)
 from loom.tracking import artifacts, env, stale
 from loom.tracking import uri as uris
 from loom.tracking.backend import Backend, open_backend
@@ -110,6 +118,11 @@ class Client:
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         return self.backend.get_experiment_by_name(name)
+
+    def get_or_create_experiment(self, name: str) -> Experiment:
+        """The active experiment ``name``, created if missing: safe when a sweep's
+        processes all ask for the same new name at once. ConflictError if deleted."""
+        return self.backend.get_or_create_experiment(name)
 
     def experiment(self, name_or_id: str) -> Experiment:
         """An experiment by name, else by id; NotFoundError naming the known ones."""
@@ -232,7 +245,7 @@ class Client:
         except LoomError as exc:
             errors.append(exc)
         if not ended:  # nothing was buffered, or writing it failed: the status still lands
-            self.backend.update_run(run_id, status=status, end_time=end_time)
+            self.backend.end_run(run_id, status, end_time)
         if errors:
             raise errors[0]
 
@@ -258,7 +271,7 @@ class Client:
         """
         self._flush_quietly()
         return self.backend.search_runs(
-            list(experiment_ids),
+            self._experiment_ids(experiment_ids),
             filter_string,
             order_by=list(order_by) if order_by else None,
             max_results=max_results,
@@ -266,24 +279,36 @@ class Client:
             view=view,
         )
 
+    def _experiment_ids(self, refs: Sequence[str] | str) -> list[str]:
+        """Experiment ids from ids or names: a string of digits is an id (no lookup),
+        anything else a name, resolved like the CLI does (NotFoundError if unknown)."""
+        if isinstance(refs, str):
+            refs = [refs]
+        return [r if r.isdigit() else self.experiment(r).experiment_id for r in map(str, refs)]
+
     def mark_stale(self, older_than: float | None = None, dry_run: bool = False) -> list[Run]:
-        """Mark KILLED the RUNNING runs whose process is gone; return them."""
+        """Mark KILLED the RUNNING runs whose process is gone; return them.
+
+        A run's end time is its last sign of life (latest metric, else its start),
+        not the moment this runs: a run killed last night didn't last until now.
+        """
+        running = self.backend.list_runs_by_status(RunStatus.RUNNING)
+        last = self.backend.last_activity([r.run_id for r in running]) if running else {}
         found = []
-        for run in self.backend.list_runs_by_status(RunStatus.RUNNING):
+        for run in running:
+            seen = last.get(run.run_id, run.start_time)
             if stale.dead_on_this_host(run) or (
-                older_than is not None and stale.idle_for(run, self._last_activity(run), older_than)
+                older_than is not None and stale.idle_for(run, seen, older_than)
             ):
                 found.append(run)
                 if not dry_run:
-                    self.backend.update_run(run.run_id, status=RunStatus.KILLED, end_time=now_ms())
+                    self.backend.update_run(run.run_id, status=RunStatus.KILLED, end_time=seen)
         return found
 
-    def _last_activity(self, run: Run) -> int:
-        last = run.start_time
-        for key in run.metrics:
-            history = self.backend.get_metric_history(run.run_id, key)
-            last = max([last, *(m.timestamp for m in history)])
-        return last
+    def run_id_prefixes(self, run_ids: Sequence[str], min_length: int = 8) -> dict[str, str]:
+        """For each run id, the shortest prefix (at least ``min_length``) no other run
+        in the store shares: how a listing may shorten ids without making them ambiguous."""
+        return self.backend.run_id_prefixes(list(run_ids), min_length) if run_ids else {}
 
     # -- logging -------------------------------------------------------------
 
@@ -295,9 +320,17 @@ class Client:
             validate_key(key, "metric")  # fail at the call, not in the flusher thread
             if len(_checked_keys) < 100_000:
                 _checked_keys.add(key)
-        if not isinstance(value, int | float):
+        if value.__class__ is not float:
             value = _number(key, value)
-        self._buffer.add(run_id, Metric(key, float(value), timestamp or now_ms(), int(step)))
+        # a plain int in range passes with two comparisons; 1.5, 2**70 or a numpy int
+        # go through the full check (2.0 and numpy ints pass, as ints)
+        if step.__class__ is not int or not INT64_MIN <= step <= INT64_MAX:
+            step = metric_integer(key, "step", step)
+        if timestamp is None or timestamp == 0:
+            timestamp = now_ms()
+        elif timestamp.__class__ is not int or not INT64_MIN <= timestamp <= INT64_MAX:
+            timestamp = metric_integer(key, "timestamp", timestamp)
+        self._buffer.add(run_id, Metric(key, value, timestamp, step))
 
     def log_metrics(
         self, run_id: str, metrics: Mapping[str, float], step: int = 0, timestamp: int | None = None
@@ -332,6 +365,7 @@ class Client:
         with them, synchronously.
         """
         self._buffer.raise_error()
+        metrics = [normalize_metric(m) for m in metrics]  # refused here, not in the flusher
         str_tags = validate_tags({k: str(v) for k, v in (tags or {}).items()})
         if params:
             if str_tags:
@@ -358,7 +392,7 @@ class Client:
         """Record the data version of ``path`` (content hash, size, kind, git HEAD)."""
         from loom.tracking.inputs import data_version
 
-        version = data_version(path, name)
+        version = data_version(path, name, run_id)
         self.backend.log_inputs(run_id, [version])
         return version
 
@@ -386,9 +420,9 @@ class Client:
         return self.backend.artifact_hashes()
 
     @property
-    def artifact_root(self) -> Path:
-        """Where this client's artifact bytes live (an object store root)."""
-        return self.backend.odb.root
+    def artifact_root(self) -> Path | None:
+        """Where this client's artifact bytes live (an object store root), if local."""
+        return self.backend.artifact_root
 
     def download_artifacts(self, run_id: str, path: str = "", dst_path: StrPath = ".") -> Path:
         """Copy the artifact file or folder ``path`` ("" for all) under ``dst_path``.
@@ -431,8 +465,12 @@ class Client:
 
 
 def _number(key: str, value: Any) -> float:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return metric_number(key, value)  # 10**400 overflows a float: say which key
     try:
         return float(value)
+    except OverflowError:
+        return metric_number(key, value)
     except (TypeError, ValueError):
         raise ValidationError(
             f"Metric {key!r} got {value!r} ({type(value).__name__}), which is not a number.",
@@ -454,9 +492,17 @@ if hasattr(os, "register_at_fork"):
 
 
 @atexit.register
-def _flush_all_at_exit() -> None:
+def _close_all_at_exit() -> None:
+    # Flush, then close: closing the last connection makes SQLite fold the WAL into
+    # the database file and delete it, so the store at rest is one file (a copy of
+    # loom.db alone holds every run). Runs the fluent layer left open are ended by
+    # its own handler, which runs before this one (registered later).
     for client in list(_CLIENTS):
         try:
-            client.flush()
+            client.close()
         except LoomError as exc:  # nobody is left to raise to: say it on stderr
             print(f"loom: metrics not written at exit: {exc.message}", file=sys.stderr)
+        except KeyboardInterrupt:  # Ctrl-C while the last points are written: the user wants out
+            n = client._buffer.pending()
+            print(f"loom: interrupted at exit; {n} metric point(s) not written", file=sys.stderr)
+            return

@@ -155,7 +155,7 @@ def requirements_txt() -> bytes:
 
     seen: dict[str, str] = {}
     for dist in metadata.distributions():
-        name = dist.metadata.get("Name")
+        name = dist.metadata.get("Name")  # type: ignore[attr-defined]  # an email.Message
         if name and name.lower() not in seen:
             seen[name.lower()] = f"{name}=={dist.version}"
     return ("\n".join(sorted(seen.values(), key=str.lower)) + "\n").encode()

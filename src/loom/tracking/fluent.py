@@ -7,8 +7,9 @@
     ...     loom.log_metric("loss", 0.5, step=1)
 
 Leaving the ``with`` block ends the run FINISHED; an exception ends it FAILED
-and KeyboardInterrupt KILLED (the exception propagates either way). Runs still
-active at interpreter exit are ended too, after a last flush.
+and KeyboardInterrupt or SIGTERM KILLED (the exception propagates either way;
+see :mod:`loom.tracking.sigterm`). Runs still active at interpreter exit are
+ended too, after a last flush.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from loom._types import StrPath
 from loom.errors import ConflictError, LoomError, NotFoundError
 from loom.store.entities import Artifact, Experiment, Run, RunInput, RunStatus
+from loom.tracking import sigterm
 from loom.tracking.client import Client
 
 DEFAULT_EXPERIMENT = "Default"
@@ -53,7 +55,8 @@ class ActiveRun:
         if exc_type is None:
             end_run(RunStatus.FINISHED)
             return
-        status = RunStatus.KILLED if issubclass(exc_type, KeyboardInterrupt) else RunStatus.FAILED
+        killed = issubclass(exc_type, KeyboardInterrupt | sigterm.Terminated)
+        status = RunStatus.KILLED if killed else RunStatus.FAILED
         try:
             end_run(status)
         except LoomError as err:  # don't hide the user's exception behind ours: report both
@@ -89,7 +92,8 @@ def set_experiment(name: str | None = None, experiment_id: str | None = None) ->
     if experiment_id is not None:
         exp = client.get_experiment(experiment_id)
     elif name:
-        exp = client.get_experiment_by_name(name) or client.create_experiment(name)
+        # one get-or-create in the store: eight processes of a sweep may all be here
+        exp = client.get_or_create_experiment(name)
     else:
         raise NotFoundError("set_experiment needs a name or an experiment_id.")
     if exp.lifecycle_stage != "active":
@@ -137,6 +141,7 @@ def start_run(
             )
         active = ActiveRun(run)
         _runs.append(active)
+        sigterm.install()  # docker stop / Slurm: the run ends KILLED, not RUNNING for ever
         return active
 
 
@@ -146,7 +151,19 @@ def end_run(status: RunStatus | str = RunStatus.FINISHED) -> None:
         if not _runs:
             return
         active = _runs.pop()
-    get_client().set_terminated(active.run_id, RunStatus(status))
+    try:
+        get_client().set_terminated(active.run_id, RunStatus(status))
+    except Exception:
+        raise  # the status landed all the same (set_terminated makes sure)
+    except BaseException:
+        # Ctrl-C or SIGTERM while the run was ending: it isn't ended yet, so keep it
+        # for the exit handler, which ends it KILLED
+        with _lock:
+            _runs.append(active)
+        raise
+    finally:
+        if not _runs:
+            sigterm.uninstall()
 
 
 def active_run() -> ActiveRun | None:
@@ -209,7 +226,7 @@ def _end_runs_at_exit() -> None:
     # sys.last_value is set when the interpreter reports an uncaught exception.
     last = getattr(sys, "last_value", None)
     status = RunStatus.FINISHED
-    if isinstance(last, KeyboardInterrupt):
+    if isinstance(last, KeyboardInterrupt) or sigterm.received:
         status = RunStatus.KILLED
     elif last is not None:
         status = RunStatus.FAILED
@@ -218,3 +235,10 @@ def _end_runs_at_exit() -> None:
             end_run(status)
         except LoomError as exc:
             print(f"loom: ending run at exit: {exc.message}", file=sys.stderr)
+        except KeyboardInterrupt:  # Ctrl-C again while ending: leave them to mark-stale
+            print(
+                "loom: interrupted while ending runs at exit; "
+                "`loom runs mark-stale` marks them KILLED",
+                file=sys.stderr,
+            )
+            return

@@ -1,7 +1,14 @@
 """``log_input``: the data version a run consumed — path, content hash, size, kind, git revision.
 
 The hash is the one ``loom.data`` records for a tracked path (its pointer file)
-or the content hash computed in place, without storing anything.
+or, for an untracked path, the content hash computed in place (nothing stored).
+
+A tracked path whose content differs from its pointer (edited, not yet
+``loom add``-ed) is what the run really read: that content is stored in the
+workspace cache, as ``loom add`` would store it but without touching the
+pointer, the input is marked ``modified``, and a warning says how to make the
+run reproducible. Otherwise the recorded hash would name bytes that exist
+nowhere, next to a ``git.dirty=false`` that the pointer file can't contradict.
 
     >>> data_version("data/train")  # doctest: +SKIP
     RunInput(path='data/train', hash='9f…', size=1234, kind='directory', git_rev='ab12…')
@@ -10,14 +17,19 @@ or the content hash computed in place, without storing anything.
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
 from loom._types import StrPath
-from loom.errors import NotFoundError
-from loom.objects.hashing import hash_file, hash_files
-from loom.objects.tree import Tree, TreeEntry
+from loom.data import pointer as ptrs
+from loom.data.add import store_content
+from loom.data.api import DataVersion, info
+from loom.data.state import StateIndex
+from loom.data.workspace import Workspace
+from loom.errors import warn
 from loom.store.entities import RunInput
+from loom.tracking import artifact_refs
 
 
 def git_head() -> str | None:
@@ -30,46 +42,52 @@ def git_head() -> str | None:
     return out.stdout.decode().strip() or None if out.returncode == 0 else None
 
 
-def data_version(path: StrPath, name: str | None = None) -> RunInput:
-    p = Path(path)
-    info = _data_info()
-    if info is not None:
-        v = info(p)
-        # loom.data says "dir" where the store's RunInput says "directory".
-        kind = "directory" if v.kind in ("dir", "directory") else "file"
-        return RunInput(
-            path=str(v.path), hash=v.hash, size=v.size, kind=kind, git_rev=git_head(), name=name
-        )
-    if not p.exists():
-        raise NotFoundError(
-            f"Cannot log input {str(path)!r}: no such file or directory.",
-            hint="Check the path, or `loom pull` / `loom checkout` it first.",
-            path=str(path),
-        )
-    oid, size, kind = _hash_in_place(p)
+def data_version(path: StrPath, name: str | None = None, run_id: str | None = None) -> RunInput:
+    """The input record of ``path``; modified content is stored and, with ``run_id``,
+    referenced by that run in the cache (``refs/runs``), so ``loom gc`` keeps it."""
+    v = info(path)  # a stat per file when nothing changed (the state index knows the rest)
+    oid, size, modified = v.hash, v.size, False
+    if v.tracked:
+        oid, size, modified = _against_pointer(Path(os.path.abspath(path)), v, run_id)
+    # loom.data says "dir" where the store's RunInput says "directory".
+    kind = "directory" if v.kind in ("dir", "directory") else "file"
     return RunInput(
-        path=p.as_posix(), hash=oid, size=size, kind=kind, git_rev=git_head(), name=name
+        path=str(v.path),
+        hash=oid,
+        size=size,
+        kind=kind,
+        git_rev=git_head(),
+        name=name,
+        modified=modified,
     )
 
 
-def _data_info():
-    # loom.data.info is the workspace's notion of a data version (pointer hash for a
-    # tracked path); fall back to hashing in place where loom.data has no such function.
+def _against_pointer(full: Path, v: DataVersion, run_id: str | None) -> tuple[str, int, bool]:
+    """(hash, size, modified): the pointer's when the content matches it, else the
+    content's, stored in the cache first."""
+    ws = Workspace.find(full.parent)
+    ptr = ptrs.load(ws.root, v.path + ptrs.SUFFIX)
+    if ptr.hash == v.hash:
+        return v.hash, v.size, False
+    state = StateIndex(ws.loom_dir / "state.db")
     try:
-        from loom.data import info
-    except ImportError:
-        return None
-    return info
-
-
-def _hash_in_place(p: Path) -> tuple[str, int, str]:
-    if p.is_file():
-        return hash_file(p), p.stat().st_size, "file"
-    files = sorted(f for f in p.rglob("*") if f.is_file() and ".loom" not in f.parts)
-    oids = hash_files(files)
-    entries = [
-        TreeEntry(f.relative_to(p).as_posix(), oid, f.stat().st_size, os.access(f, os.X_OK))
-        for f, oid in zip(files, oids, strict=True)
-    ]
-    tree = Tree.from_entries(entries)
-    return tree.oid, tree.size, "directory"
+        # the state index knows every file `info` just hashed: this reads only the
+        # files the cache lacks, to store them
+        snap = store_content(ws, v.path, state)
+        state.save()
+    finally:
+        state.close()
+    if run_id is not None:  # before the input row, as for artifacts
+        tree = snap.tree
+        artifact_refs.record(
+            ws.odb, run_id, [snap.oid, *(e.hash for e in tree.entries)] if tree else [snap.oid]
+        )
+    quoted = shlex.quote(v.path)
+    warn(
+        f"{v.path} differs from its pointer {v.path}{ptrs.SUFFIX}: the run used content "
+        f"that is not committed (stored in the cache as {snap.oid[:12]}, input marked modified).",
+        hint=f"Run `loom add {quoted}` and commit {v.path}{ptrs.SUFFIX} "
+        "to make the run reproducible.",
+        stacklevel=4,
+    )
+    return snap.oid, snap.size, True

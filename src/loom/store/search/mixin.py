@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Row, Select
+from sqlalchemy import ColumnElement, Connection, Row, Select
 
 from loom.errors import ValidationError
 from loom.store.base import StoreBase
@@ -42,14 +42,17 @@ class SearchMixin(StoreBase):
         check_max_results(max_results)
         if isinstance(experiment_ids, str):
             experiment_ids = [experiment_ids]
-        ids = sorted({int(e) for e in map(str, experiment_ids) if e.isdigit()})
+        ids = sorted({_experiment_id(e) for e in experiment_ids})
         node = parse_filter(filter_string)
         keys = [parse_order_by(c) for c in order_by or ()]
         _check_duplicates(keys, order_by or ())
         stages = lifecycles(view)
         fp = fingerprint(ids, filter_string, list(order_by or ()), stages)
         position = decode_token(page_token, fp)
-        where = [RunRow.experiment_id.in_(ids), RunRow.lifecycle_stage.in_(stages)]
+        where: list[ColumnElement[bool]] = [
+            RunRow.experiment_id.in_(ids),
+            RunRow.lifecycle_stage.in_(stages),
+        ]
         with self._read() as conn:
             walk = not is_selective(conn, node, self.dialect)
             if node is not None:
@@ -61,6 +64,19 @@ class SearchMixin(StoreBase):
         more = len(rows) > max_results
         token = encode_token(positions[max_results], fp) if more else None
         return Page(items=runs, next_page_token=token)
+
+
+def _experiment_id(experiment_id: object) -> int:
+    # A name here used to match nothing, silently: an empty page looked like "no runs".
+    text = str(experiment_id)
+    if not text.isdigit() or len(text) > 18:
+        raise ValidationError(
+            f"search_runs takes experiment ids; {text!r} is not one.",
+            hint="Look the id up by name (Client.experiment(name), `loom exp list`); "
+            "Client.search_runs accepts names too.",
+            experiment_id=text,
+        )
+    return int(text)
 
 
 def check_max_results(max_results: int) -> None:

@@ -26,8 +26,7 @@ def fingerprint(*parts: object) -> str:
 def encode_token(position: tuple[int, int], fp: str) -> str:
     """``position`` is (segment of the search plan, offset in it)."""
     raw = json.dumps({"s": position[0], "o": position[1], "f": fp}, separators=(",", ":"))
-    raw = raw.encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
 def decode_token(token: str | None, fp: str) -> tuple[int, int]:

@@ -55,8 +55,9 @@ def leaf_condition(c: Cmp, dialect: str) -> tuple[Any, ColumnElement[bool]] | No
         if dialect == "postgresql" and c.op == "=":
             # the form of PostgreSQL's prefix index; for a value shorter than the
             # prefix it is the whole test (and two tests would halve the row estimate)
-            prefix = func.left(table.value, PG_PREFIX) == c.value[:PG_PREFIX]
-            cond = prefix if len(c.value) < PG_PREFIX else and_(prefix, cond)
+            value = str(c.value)  # "=" on a param or tag compares text
+            prefix = func.left(table.value, PG_PREFIX) == value[:PG_PREFIX]
+            cond = prefix if len(value) < PG_PREFIX else and_(prefix, cond)
     return table, and_(table.key == c.key, cond)
 
 

@@ -28,7 +28,8 @@ _STATS = {
 
 def _pg_with_expression_stats() -> bool:
     bind = op.get_bind()
-    return bind.dialect.name == "postgresql" and bind.dialect.server_version_info >= (14,)
+    version = bind.dialect.server_version_info or (0,)
+    return bind.dialect.name == "postgresql" and version >= (14,)
 
 
 def upgrade() -> None:
