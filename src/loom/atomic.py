@@ -149,7 +149,7 @@ def fsync_dir(path: StrPath) -> None:
         os.close(fd)
 
 
-def _unlink(path: str) -> None:
+def _unlink(path: StrPath) -> None:
     try:
         os.unlink(path)
     except FileNotFoundError:

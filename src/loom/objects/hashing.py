@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeGuard
 
 import blake3
 
@@ -22,7 +23,7 @@ def default_jobs() -> int:
     return max(4, (os.cpu_count() or 1) * 4)
 
 
-def hash_bytes(data: bytes) -> Oid:
+def hash_bytes(data: bytes | bytearray | memoryview) -> Oid:
     return blake3.blake3(data).hexdigest()
 
 
@@ -66,7 +67,7 @@ def hash_files(paths: Sequence[StrPath], jobs: int | None = None, on_done=None) 
 _OID = re.compile(r"[0-9a-f]{64}")
 
 
-def is_oid(value: object) -> bool:
+def is_oid(value: object) -> TypeGuard[Oid]:
     # a compiled regex: trees check 20k hashes on every load, a char loop cost 0.3 s
     return isinstance(value, str) and _OID.fullmatch(value) is not None
 
