@@ -52,7 +52,7 @@ def _write_loose(odb: ObjectDB, entry: TreeEntry, tmp: str, dest: str, modes: li
             continue
         if mode in ("reflink", "copy"):
             set_exec(tmp, entry.exec)
-        os.replace(tmp, dest)
+        atomic.install(tmp, dest)
         st = os.stat(dest)
         return (st.st_ino, st.st_mtime_ns, st.st_size)
     raise LinkError(
@@ -72,7 +72,7 @@ def _write_packed(odb: ObjectDB, entry: TreeEntry, tmp: str, dest: str) -> StatK
         st = os.fstat(fd)
     finally:
         os.close(fd)
-    os.replace(tmp, dest)
+    atomic.install(tmp, dest)
     return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
@@ -117,5 +117,5 @@ def _write_new(tmp: str, dest: str, data: bytes, exec_: bool) -> StatKey:
         os.unlink(tmp)
         raise
     os.close(fd)
-    os.replace(tmp, dest)  # rename keeps the inode and mtime that fstat saw
+    atomic.install(tmp, dest)  # a rename keeps the inode and mtime that fstat saw
     return (st.st_ino, st.st_mtime_ns, st.st_size)

@@ -236,7 +236,7 @@ class ObjectDB:
         try:
             if verify and (actual := hash_file(tmp)) != oid:
                 raise self._corrupt(oid, src, actual)
-            os.replace(tmp, dest)
+            atomic.install(tmp, dest)
         finally:
             tmp.unlink(missing_ok=True)
 
