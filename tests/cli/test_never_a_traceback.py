@@ -230,3 +230,19 @@ def test_loom_warnings_print_once_as_warning_and_hint(capsys):
         "Warning: The cache holds 2 versions no remote has.\nHint: loom push\n"
         "Warning: Another thing.\n"
     )
+
+
+def test_a_bug_is_one_line_and_its_traceback_is_on_demand(capsys, monkeypatch):
+    from loom.cli.guard import guarded
+
+    def body() -> int:
+        raise RuntimeError("a bug")
+
+    monkeypatch.delenv("LOOM_DEBUG", raising=False)
+    assert guarded(body) == 1
+    err = capsys.readouterr().err
+    assert "Internal error: RuntimeError: a bug" in err and "LOOM_DEBUG=1" in err
+    assert "Traceback" not in err
+    monkeypatch.setenv("LOOM_DEBUG", "1")
+    assert guarded(body) == 1
+    assert "Traceback" in capsys.readouterr().err

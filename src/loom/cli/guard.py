@@ -6,7 +6,8 @@ that reached the CLI is said the same way through ``loom.errors.from_oserror``
 (exit 130). Warnings raised with ``loom.errors.warn`` print as ``Warning:``
 and ``Hint:`` lines while the command goes on. With the ``debug`` setting
 (``LOOM_DEBUG=1``) the traceback is printed too. Anything else is a bug in
-Loom and keeps its traceback.
+Loom: it is said as one ``Internal error:`` line too, its traceback only with
+``LOOM_DEBUG``.
 
     >>> guarded(lambda: 0)
     0
@@ -56,6 +57,12 @@ def guarded(body: Callable[[], int]) -> int:
         except (KeyboardInterrupt, Interrupted):
             _fail("Interrupted.", None)
             return 130
+        except Exception as exc:  # a bug in Loom: still one line, the traceback on demand
+            return _fail(
+                f"Internal error: {type(exc).__name__}: {exc}",
+                "This is a bug in Loom. Run again with LOOM_DEBUG=1 to see the traceback, "
+                "and report it with that output.",
+            )
 
 
 def _silence_stdout() -> None:
