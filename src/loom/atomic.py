@@ -19,8 +19,6 @@ from __future__ import annotations
 import errno
 import itertools
 import os
-import secrets
-import shutil
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,13 +32,13 @@ READONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 # A random per-process prefix and a counter: unique across processes and threads
 # (next() on itertools.count is atomic under the GIL), and ~1 µs, where uuid4
 # costs more than a small checkout write.
-_prefix = secrets.token_hex(4)
+_prefix = os.urandom(4).hex()  # not `secrets`: its import costs ~7 ms of every command
 _counter = itertools.count()
 
 
 def _after_fork() -> None:
     global _prefix, _counter
-    _prefix, _counter = secrets.token_hex(4), itertools.count()
+    _prefix, _counter = os.urandom(4).hex(), itertools.count()
 
 
 if hasattr(os, "register_at_fork"):
@@ -123,6 +121,8 @@ def install(tmp: StrPath, dest: StrPath, *, readonly: bool = False) -> None:
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
+    import shutil  # only here: its import costs ~3 ms of every command
+
     beside = temp_path(os.path.dirname(os.fspath(dest)) or ".")
     try:
         shutil.copyfile(tmp, beside)
