@@ -9,13 +9,14 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "loom"
 
-BASE = {"errors", "config", "_types", "atomic", "paths"}
+BASE = {"errors", "config", "_types", "atomic", "paths", "entities"}
 ALLOWED: dict[str, set[str]] = {
     "errors": BASE,
     "config": BASE,
     "_types": BASE,
     "atomic": BASE,
     "paths": BASE,
+    "entities": BASE,
     "objects": BASE | {"objects"},
     "data": BASE | {"objects", "data"},
     "store": BASE | {"store"},

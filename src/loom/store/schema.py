@@ -11,7 +11,16 @@ PostgreSQL ``'NaN' = 'NaN'`` is true and NaN sorts above every number).
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 KEY_LEN = 250
@@ -136,3 +145,136 @@ class ArtifactRow(Base):
     path: Mapped[str] = mapped_column(String(1000), primary_key=True)
     hash: Mapped[str] = mapped_column(String(128))
     size: Mapped[int] = mapped_column(BigInteger)
+
+
+# -- outputs and the model registry (migration 0004) ---------------------------------
+DESCRIPTION_LEN = 5000
+MODEL_ID_LEN = 64
+SEMVER_LEN = 64
+
+
+class OutputRow(Base):
+    """What a run produced, by content hash (lineage joins these to inputs' hashes)."""
+
+    __tablename__ = "outputs"
+    __table_args__ = (Index("ix_outputs_run", "run_id"), Index("ix_outputs_hash", "hash"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(String(1000))
+    hash: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    kind: Mapped[str] = mapped_column(String(16), default="file")
+
+
+class LoggedModelRow(Base):
+    __tablename__ = "logged_models"
+    __table_args__ = (Index("ix_logged_models_run", "run_id"),)
+
+    model_id: Mapped[str] = mapped_column(String(MODEL_ID_LEN), primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.experiment_id"))
+    run_id: Mapped[str | None] = mapped_column(
+        ForeignKey("runs.run_id", ondelete="SET NULL"), nullable=True
+    )
+    name: Mapped[str] = mapped_column(String(KEY_LEN))
+    tree: Mapped[str] = mapped_column(String(128))
+    flavor: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32), default="READY")
+    creation_time: Mapped[int] = mapped_column(BigInteger)
+    last_update_time: Mapped[int] = mapped_column(BigInteger)
+
+
+class LoggedModelTagRow(Base):
+    __tablename__ = "logged_model_tags"
+
+    model_id: Mapped[str] = mapped_column(
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(KEY_LEN), primary_key=True)
+    value: Mapped[str] = mapped_column(String(TAG_LEN))
+
+
+class RegisteredModelRow(Base):
+    __tablename__ = "registered_models"
+
+    name: Mapped[str] = mapped_column(String(NAME_LEN), primary_key=True)
+    creation_time: Mapped[int] = mapped_column(BigInteger)
+    last_update_time: Mapped[int] = mapped_column(BigInteger)
+    description: Mapped[str | None] = mapped_column(String(DESCRIPTION_LEN), nullable=True)
+    lifecycle_stage: Mapped[str] = mapped_column(String(32), default="active")
+    # the number the next version gets; updating it is also what serializes writers
+    next_version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class RegisteredModelTagRow(Base):
+    __tablename__ = "registered_model_tags"
+
+    name: Mapped[str] = mapped_column(
+        ForeignKey("registered_models.name", ondelete="CASCADE", onupdate="CASCADE"),
+        primary_key=True,
+    )
+    key: Mapped[str] = mapped_column(String(KEY_LEN), primary_key=True)
+    value: Mapped[str] = mapped_column(String(TAG_LEN))
+
+
+class ModelVersionRow(Base):
+    __tablename__ = "model_versions"
+    __table_args__ = (
+        Index("ix_model_versions_tree", "name", "tree"),
+        Index("ix_model_versions_run", "run_id"),
+        Index("ux_model_versions_semver", "name", "semver", unique=True),
+    )
+
+    name: Mapped[str] = mapped_column(
+        ForeignKey("registered_models.name", ondelete="CASCADE", onupdate="CASCADE"),
+        primary_key=True,
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tree: Mapped[str] = mapped_column(String(128))
+    source: Mapped[str] = mapped_column(String(1000))
+    run_id: Mapped[str | None] = mapped_column(String(RUN_ID_LEN), nullable=True)
+    model_id: Mapped[str | None] = mapped_column(String(MODEL_ID_LEN), nullable=True)
+    flavor: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    semver: Mapped[str | None] = mapped_column(String(SEMVER_LEN), nullable=True)
+    description: Mapped[str | None] = mapped_column(String(DESCRIPTION_LEN), nullable=True)
+    user: Mapped[str | None] = mapped_column(String(KEY_LEN), nullable=True)
+    status: Mapped[str] = mapped_column(String(32), default="READY")
+    lifecycle_stage: Mapped[str] = mapped_column(String(32), default="active")
+    creation_time: Mapped[int] = mapped_column(BigInteger)
+    last_update_time: Mapped[int] = mapped_column(BigInteger)
+
+
+class ModelVersionTagRow(Base):
+    __tablename__ = "model_version_tags"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["name", "version"],
+            ["model_versions.name", "model_versions.version"],
+            ondelete="CASCADE",
+            onupdate="CASCADE",
+        ),
+    )
+
+    name: Mapped[str] = mapped_column(String(NAME_LEN), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(KEY_LEN), primary_key=True)
+    value: Mapped[str] = mapped_column(String(TAG_LEN))
+
+
+class AliasEventRow(Base):
+    """Every alias move, kept forever; the current alias is the latest event."""
+
+    __tablename__ = "alias_events"
+    __table_args__ = (Index("ix_alias_events_alias_time", "name", "alias", "time", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(
+        ForeignKey("registered_models.name", ondelete="CASCADE", onupdate="CASCADE")
+    )
+    alias: Mapped[str] = mapped_column(String(KEY_LEN))
+    from_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    to_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    time: Mapped[int] = mapped_column(BigInteger)
+    user: Mapped[str | None] = mapped_column(String(KEY_LEN), nullable=True)
+    comment: Mapped[str | None] = mapped_column(String(DESCRIPTION_LEN), nullable=True)
