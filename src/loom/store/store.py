@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from loom.store.experiments import ExperimentsMixin
 from loom.store.history import HistoryMixin
+from loom.store.lineage import LineageMixin
+from loom.store.outputs import OutputsMixin
 from loom.store.runs import RunsMixin
 from loom.store.search.experiments import ExperimentSearchMixin
 from loom.store.search.mixin import SearchMixin
@@ -17,7 +19,14 @@ from loom.store.writes import WritesMixin
 
 
 class Store(
-    ExperimentSearchMixin, SearchMixin, HistoryMixin, WritesMixin, RunsMixin, ExperimentsMixin
+    ExperimentSearchMixin,
+    SearchMixin,
+    HistoryMixin,
+    WritesMixin,
+    RunsMixin,
+    ExperimentsMixin,
+    OutputsMixin,  # R3's stand-in until R1's outputs land
+    LineageMixin,
 ):
     """Experiments, runs, params, metrics, tags, inputs and artifacts in SQL.
 

@@ -20,11 +20,13 @@ from loom.objects.odb import ObjectDB
 from loom.store import Store, open_store
 from loom.store.entities import (
     Artifact,
+    DataLink,
     Experiment,
     Metric,
     Page,
     Run,
     RunInput,
+    RunOutput,
     RunStatus,
     ViewType,
 )
@@ -206,6 +208,37 @@ class Backend(abc.ABC):
     def fetch_missing(self, run_id: str, oids: Sequence[str]) -> None:
         """Make the artifact objects ``oids`` readable by ``get_file`` (fetch what's absent),
         or raise MissingObjectError before anything is written."""
+
+    # -- outputs (R3's stand-in for R1's) ---------------------------------------
+
+    @abc.abstractmethod
+    def log_outputs(self, run_id: str, outputs: Sequence[RunOutput]) -> None:
+        """Record what the run produced (content hashes; the bytes went first)."""
+
+    @abc.abstractmethod
+    def list_outputs(self, run_id: str) -> list[RunOutput]: ...
+
+    # -- lineage ---------------------------------------------------------------
+
+    @abc.abstractmethod
+    def links_by_hash(
+        self, hashes: Sequence[str], roles: Sequence[str] = ("input", "output", "artifact")
+    ) -> list[DataLink]:
+        """The inputs, outputs and artifacts of any run whose content hash is in ``hashes``."""
+
+    @abc.abstractmethod
+    def links_by_run(
+        self, run_ids: Sequence[str], roles: Sequence[str] = ("input", "output")
+    ) -> list[DataLink]:
+        """The inputs and outputs (artifacts if asked) of these runs."""
+
+    @abc.abstractmethod
+    def consumed_artifacts(self, run_ids: Sequence[str]) -> list[DataLink]:
+        """The artifacts of these runs whose hash some run's input has."""
+
+    @abc.abstractmethod
+    def get_runs(self, run_ids: Sequence[str]) -> list[Run]:
+        """The runs with these ids, deleted ones too; unknown ids are left out."""
 
 
 class LocalBackend(Backend):
@@ -409,6 +442,34 @@ class LocalBackend(Backend):
         may share its bytes with a small data file that ``loom add`` packed)."""
         dst.parent.mkdir(parents=True, exist_ok=True)
         self.odb.write_to(oid, dst, mode="copy")  # temp beside dst, renamed: never half a file
+
+    # -- outputs (R3's stand-in for R1's) ---------------------------------------
+
+    def log_outputs(self, run_id: str, outputs: Sequence[RunOutput]) -> None:
+        # refs first, as for artifacts: a folder's tree object is kept by gc
+        artifact_refs.record(self.odb, run_id, [o.hash for o in outputs])
+        self.store.log_outputs(run_id, outputs)
+
+    def list_outputs(self, run_id: str) -> list[RunOutput]:
+        return self.store.list_outputs(run_id)
+
+    # -- lineage ---------------------------------------------------------------
+
+    def links_by_hash(
+        self, hashes: Sequence[str], roles: Sequence[str] = ("input", "output", "artifact")
+    ) -> list[DataLink]:
+        return self.store.links_by_hash(hashes, roles)
+
+    def links_by_run(
+        self, run_ids: Sequence[str], roles: Sequence[str] = ("input", "output")
+    ) -> list[DataLink]:
+        return self.store.links_by_run(run_ids, roles)
+
+    def consumed_artifacts(self, run_ids: Sequence[str]) -> list[DataLink]:
+        return self.store.consumed_artifacts(run_ids)
+
+    def get_runs(self, run_ids: Sequence[str]) -> list[Run]:
+        return self.store.get_runs(run_ids)
 
 
 def open_backend(uri: str) -> Backend:

@@ -32,11 +32,13 @@ from loom._types import StrPath
 from loom.errors import LoomError, NotFoundError, ValidationError
 from loom.store.entities import (
     Artifact,
+    DataLink,
     Experiment,
     Metric,
     Page,
     Run,
     RunInput,
+    RunOutput,
     RunStatus,
     ViewType,
 )
@@ -432,6 +434,39 @@ class Client:
         not there, and nothing is written.
         """
         return artifacts.download(self.backend, run_id, path, dst_path)
+
+    # -- outputs (R3's stand-in for R1's) ---------------------------------------
+
+    def log_outputs(self, run_id: str, outputs: Sequence[RunOutput]) -> None:
+        """Record what the run produced, by content hash (``log_artifact(s)`` do it)."""
+        self.backend.log_outputs(run_id, list(outputs))
+
+    def list_outputs(self, run_id: str) -> list[RunOutput]:
+        return self.backend.list_outputs(run_id)
+
+    # -- lineage ---------------------------------------------------------------
+
+    def links_by_hash(
+        self, hashes: Sequence[str], roles: Sequence[str] = ("input", "output", "artifact")
+    ) -> list[DataLink]:
+        """Which runs read (``input``), produced (``output``) or logged (``artifact``)
+        content with one of these hashes: the joins lineage is made of."""
+        return self.backend.links_by_hash(list(hashes), tuple(roles)) if hashes else []
+
+    def links_by_run(
+        self, run_ids: Sequence[str], roles: Sequence[str] = ("input", "output")
+    ) -> list[DataLink]:
+        """What these runs read and produced (and logged, with ``"artifact"``)."""
+        return self.backend.links_by_run(list(run_ids), tuple(roles)) if run_ids else []
+
+    def consumed_artifacts(self, run_ids: Sequence[str]) -> list[DataLink]:
+        """The artifacts of these runs that some run read as an input."""
+        return self.backend.consumed_artifacts(list(run_ids)) if run_ids else []
+
+    def get_runs(self, run_ids: Sequence[str]) -> list[Run]:
+        """Several runs in one query (deleted ones too); unknown ids are left out."""
+        self._flush_quietly()
+        return self.backend.get_runs(list(run_ids)) if run_ids else []
 
     # -- internals -----------------------------------------------------------
 
