@@ -29,13 +29,12 @@ def text(graph: Graph) -> str:
         node = graph.nodes[root]
         lines.append(describe(node))
         lines += [f"  {d}" for d in details(node)]
-        seen = {root}
-        up = list(_tree(graph, root, upstream=True, seen=seen))
+        up = list(_tree(graph, root, upstream=True, seen={root}))
+        down = list(_tree(graph, root, upstream=False, seen={root}))
         if up:
             lines += ["", "came from:", *up]
         elif node.kind == "data" and down:
             lines += ["", "came from: no recorded run produced this version."]
-        down = list(_tree(graph, root, upstream=False, seen={root}))
         if down:
             lines += ["", "led to:", *down]
         if not up and not down:

@@ -39,7 +39,7 @@ def trace(
     if target.startswith("models:/"):
         _no_rev(rev, target)
         _from_model(client, walker, target)
-    elif target.startswith("runs:/") or (rev is None and _is_run(client, target)):
+    elif target.startswith("runs:/") or _is_run(client, target):
         _no_rev(rev, target)
         run_id = client.resolve_run_id(target.removeprefix("runs:/").split("/", 1)[0])
         graph.roots.append(run_node_id(run_id))
