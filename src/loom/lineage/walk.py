@@ -73,7 +73,7 @@ class Walker:
                     self._mark_unfollowed(todo_hashes, "producers")
                     return
                 self._hashes_up |= todo_hashes
-                for link in self._links(self.client.links_by_hash(todo_hashes, PRODUCED)):
+                for link in self._links(self.client.links_by_hash(sorted(todo_hashes), PRODUCED)):
                     self._produced(link)
                     todo_runs.add(link.run_id)
             todo_runs -= self._runs_up
@@ -139,7 +139,7 @@ class Walker:
         self.graph.node(node, "model", f"{mv.name} v{mv.version}", model_attrs(mv))
         if mv.run_id:
             self.add_runs([mv.run_id])
-            self.graph.edge(run_node_id(mv.run_id), node, "registered", source=mv.source)
+            self.graph.edge(run_node_id(mv.run_id), node, "registered", uri=mv.source)
         return node
 
     def add_data(self, oid: str, path: str, kind: str | None, size: int | None) -> str:

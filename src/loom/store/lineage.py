@@ -58,7 +58,7 @@ class LineageMixin(StoreBase):
         """The runs with these ids (deleted ones too), in no particular order; an id
         with no run is left out."""
         with self._read() as conn:
-            rows = []
+            rows: list[Any] = []
             for part in chunks(sorted(set(run_ids))):
                 rows += conn.execute(select(RunRow).where(RunRow.run_id.in_(part))).all()
             return load_runs(conn, rows)

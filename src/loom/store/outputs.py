@@ -1,8 +1,4 @@
-"""Run outputs: what a run produced, by content hash (a file, a folder's tree, a model).
-
-Stand-in written by R3 (lineage) against the shared plan until R1's registry store
-lands: ``log_outputs`` / ``list_outputs`` with the names and behaviour of registry.md.
-"""
+"""Run outputs: what a run produced, by content hash (lineage joins them to inputs)."""
 
 from __future__ import annotations
 
@@ -11,25 +7,30 @@ from collections.abc import Sequence
 from sqlalchemy import insert, select
 
 from loom.errors import ValidationError
-from loom.store.base import StoreBase
+from loom.store.base import StoreBase, chunks
 from loom.store.engine import retrying
 from loom.store.entities import RunOutput
 from loom.store.runs import require_run
 from loom.store.schema import OutputRow
-from loom.store.validation import validate_inputs
+from loom.store.validation import check_hash, validate_run_id
 
-OUTPUT_KINDS = ("file", "directory", "model")
+_KINDS = ("file", "directory", "model")
 
 
 class OutputsMixin(StoreBase):
     @retrying
     def log_outputs(self, run_id: str, outputs: Sequence[RunOutput]) -> None:
-        """Record what the run produced; logging the same (path, hash) twice keeps one."""
-        validate_outputs(outputs)
+        """Record what the run produced; logging the same (path, hash) twice keeps one.
+
+        >>> store.log_outputs(run.run_id, [RunOutput("model", tree_hash, kind="model")])
+        """
+        validate_run_id(run_id)
+        for o in outputs:
+            check_output(o)
         with self._write() as conn:
             require_run(conn, run_id, active=True)
             q = select(OutputRow.path, OutputRow.hash).where(OutputRow.run_id == run_id)
-            seen = {(r.path, r.hash) for r in conn.execute(q)}
+            seen = {(p, h) for p, h in conn.execute(q)}
             rows = []
             for o in outputs:
                 if (o.path, o.hash) not in seen:
@@ -43,25 +44,32 @@ class OutputsMixin(StoreBase):
                             "kind": o.kind,
                         }
                     )
-            if rows:
-                conn.execute(insert(OutputRow), rows)
+            for part in chunks(rows):
+                conn.execute(insert(OutputRow), part)
 
     @retrying
     def list_outputs(self, run_id: str) -> list[RunOutput]:
         """The run's outputs in the order they were logged."""
+        validate_run_id(run_id)
         with self._read() as conn:
             require_run(conn, run_id)
-            q = select(OutputRow).where(OutputRow.run_id == run_id).order_by(OutputRow.id)
-            return [RunOutput(r.path, r.hash, r.size, r.kind) for r in conn.execute(q)]
+            rows = conn.execute(
+                select(OutputRow).where(OutputRow.run_id == run_id).order_by(OutputRow.id)
+            ).all()
+            return [RunOutput(r.path, r.hash, r.size, r.kind) for r in rows]
 
 
-def validate_outputs(outputs: Sequence[RunOutput]) -> None:
-    for o in outputs:
-        if o.kind not in OUTPUT_KINDS:
-            raise ValidationError(
-                f"Invalid output kind {o.kind!r} for {o.path!r}: one of {', '.join(OUTPUT_KINDS)}."
-            )
-    # path and hash follow the rules of inputs (same columns, same limits)
-    from loom.store.entities import RunInput
-
-    validate_inputs([RunInput(o.path, o.hash) for o in outputs])
+def check_output(o: RunOutput) -> None:
+    if not isinstance(o.path, str) or not o.path or len(o.path) > 1000:
+        raise ValidationError(f"Invalid output path {o.path!r}: 1 to 1000 characters.")
+    if any(ord(c) < 32 or c == "\x7f" for c in o.path):
+        raise ValidationError(f"Invalid output path {o.path!r}: it contains a control character.")
+    check_hash(o.hash, f"output {o.path!r}")
+    if o.kind not in _KINDS:
+        raise ValidationError(
+            f"Invalid output kind {o.kind!r} for {o.path!r}: one of {', '.join(_KINDS)}."
+        )
+    if o.size is not None and (
+        isinstance(o.size, bool) or not isinstance(o.size, int) or o.size < 0
+    ):
+        raise ValidationError(f"Invalid size {o.size!r} for output {o.path!r}.")

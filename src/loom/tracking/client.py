@@ -38,7 +38,6 @@ from loom.store.entities import (
     Page,
     Run,
     RunInput,
-    RunOutput,
     RunStatus,
     ViewType,
 )
@@ -55,6 +54,7 @@ from loom.tracking import artifacts, env, stale
 from loom.tracking import uri as uris
 from loom.tracking.backend import Backend, open_backend
 from loom.tracking.batching import MetricBuffer
+from loom.tracking.registry_client import RegistryClient
 from loom.tracking.runtime import RunExtras
 
 _CLIENTS: weakref.WeakSet[Client] = weakref.WeakSet()
@@ -65,8 +65,10 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-class Client:
-    """One connection to a tracking store; safe to share between threads."""
+class Client(RegistryClient):
+    """One connection to a tracking store; safe to share between threads.
+
+    The model registry's methods come from :class:`RegistryClient`."""
 
     def __init__(self, tracking_uri: str | None = None) -> None:
         self.tracking_uri = uris.resolve_tracking_uri(tracking_uri)
@@ -434,15 +436,6 @@ class Client:
         not there, and nothing is written.
         """
         return artifacts.download(self.backend, run_id, path, dst_path)
-
-    # -- outputs (R3's stand-in for R1's) ---------------------------------------
-
-    def log_outputs(self, run_id: str, outputs: Sequence[RunOutput]) -> None:
-        """Record what the run produced, by content hash (``log_artifact(s)`` do it)."""
-        self.backend.log_outputs(run_id, list(outputs))
-
-    def list_outputs(self, run_id: str) -> list[RunOutput]:
-        return self.backend.list_outputs(run_id)
 
     # -- lineage ---------------------------------------------------------------
 
