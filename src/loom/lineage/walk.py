@@ -112,7 +112,7 @@ class Walker:
             for link in self._links(made):
                 self._produced(link)
                 todo_hashes.add(link.hash)
-            for mv in registered_from(self.client, ids):
+            for mv in self.client.model_versions_by_run(ids):
                 self.add_model(mv)
             todo_runs, level = set(), level + 1
 
@@ -176,12 +176,6 @@ class Walker:
 
 
 PRODUCED = ("output", "artifact")
-
-
-def registered_from(client: Client, run_ids: list[str]) -> list[ModelVersion]:
-    """Model versions registered from these runs (the registry arrives with R1's API)."""
-    find = getattr(client, "model_versions_by_run", None)
-    return list(find(run_ids)) if find is not None else []
 
 
 def run_attrs(run: Run) -> dict:

@@ -18,11 +18,15 @@ from typing import Any
 from sqlalchemy import Connection, exists, select
 
 from loom.errors import ValidationError
+from loom.store import alias_events
 from loom.store.base import StoreBase, chunks
 from loom.store.engine import retrying
-from loom.store.entities import DataLink, Run
+from loom.store.entities import AliasEvent, DataLink, ModelVersion, Run
+from loom.store.model_versions import version_entities
+from loom.store.registered_models import model_row
+from loom.store.registry_checks import check_alias
 from loom.store.runs import load_runs
-from loom.store.schema import ArtifactRow, InputRow, OutputRow, RunRow
+from loom.store.schema import ArtifactRow, InputRow, ModelVersionRow, OutputRow, RunRow
 
 ROLES = ("input", "output", "artifact")
 _TABLES: dict[str, Any] = {"input": InputRow, "output": OutputRow, "artifact": ArtifactRow}
@@ -62,6 +66,30 @@ class LineageMixin(StoreBase):
             for part in chunks(sorted(set(run_ids))):
                 rows += conn.execute(select(RunRow).where(RunRow.run_id.in_(part))).all()
             return load_runs(conn, rows)
+
+    @retrying
+    def model_versions_by_run(self, run_ids: Sequence[str]) -> list[ModelVersion]:
+        """The model versions registered from these runs (deleted ones too), by name and
+        number (``ix_model_versions_run``)."""
+        with self._read() as conn:
+            rows: list[Any] = []
+            for part in chunks(sorted(set(run_ids))):
+                q = select(ModelVersionRow).where(ModelVersionRow.run_id.in_(part))
+                rows += conn.execute(q).all()
+            rows.sort(key=lambda r: (r.name, r.version))
+            return version_entities(conn, rows)
+
+    @retrying
+    def alias_event_at(self, name: str, alias: str, time_ms: int) -> AliasEvent | None:
+        """The move of ``alias`` in force at ``time_ms``: its latest event at or before
+        then (who moved it, when, why), or None before the first. One index seek."""
+        alias = check_alias(alias)
+        with self._read() as conn:
+            row = alias_events.latest_event(conn, name, alias, at=int(time_ms))
+            if row is None:
+                model_row(conn, name)  # an unknown model is said as such
+                return None
+            return alias_events.event_entity(row)
 
     def _links(self, column: str, values: Iterable[str], roles: Sequence[str]) -> list[DataLink]:
         bad = [r for r in roles if r not in _TABLES]

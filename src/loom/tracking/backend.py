@@ -237,6 +237,14 @@ class Backend(RegistryBackend):
     def get_runs(self, run_ids: Sequence[str]) -> list[Run]:
         """The runs with these ids, deleted ones too; unknown ids are left out."""
 
+    @abc.abstractmethod
+    def model_versions_by_run(self, run_ids: Sequence[str]) -> list[ModelVersion]:
+        """The model versions registered from these runs, deleted ones too."""
+
+    @abc.abstractmethod
+    def alias_event_at(self, name: str, alias: str, time_ms: int) -> AliasEvent | None:
+        """The alias's latest event at or before ``time_ms``; None before the first."""
+
 
 class LocalBackend(Backend):
     """The SQL store in this process plus a local object DB for artifact bytes.
@@ -604,6 +612,12 @@ class LocalBackend(Backend):
 
     def get_runs(self, run_ids: Sequence[str]) -> list[Run]:
         return self.store.get_runs(run_ids)
+
+    def model_versions_by_run(self, run_ids: Sequence[str]) -> list[ModelVersion]:
+        return self.store.model_versions_by_run(run_ids)
+
+    def alias_event_at(self, name: str, alias: str, time_ms: int) -> AliasEvent | None:
+        return self.store.alias_event_at(name, alias, time_ms)
 
 
 def open_backend(uri: str) -> Backend:

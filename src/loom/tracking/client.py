@@ -31,10 +31,12 @@ from loom import config
 from loom._types import StrPath
 from loom.errors import LoomError, NotFoundError, ValidationError
 from loom.store.entities import (
+    AliasEvent,
     Artifact,
     DataLink,
     Experiment,
     Metric,
+    ModelVersion,
     Page,
     Run,
     RunInput,
@@ -460,6 +462,15 @@ class Client(RegistryClient):
         """Several runs in one query (deleted ones too); unknown ids are left out."""
         self._flush_quietly()
         return self.backend.get_runs(list(run_ids)) if run_ids else []
+
+    def model_versions_by_run(self, run_ids: Sequence[str]) -> list[ModelVersion]:
+        """The model versions registered from these runs (deleted ones too)."""
+        return self.backend.model_versions_by_run(list(run_ids)) if run_ids else []
+
+    def alias_event_at(self, name: str, alias: str, time_ms: int) -> AliasEvent | None:
+        """The move of ``alias`` in force at ``time_ms`` (who, when, why); None before
+        the alias was first set."""
+        return self.backend.alias_event_at(name, alias, time_ms)
 
     # -- internals -----------------------------------------------------------
 
