@@ -44,7 +44,8 @@ def version_number(text: str) -> int:
 
 
 def jsonable(obj: Any) -> Any:
-    return dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj
+    is_instance = dataclasses.is_dataclass(obj) and not isinstance(obj, type)
+    return dataclasses.asdict(obj) if is_instance else obj
 
 
 def when(ms: int | None) -> str:
