@@ -101,3 +101,93 @@ def test_bad_targets_and_options_are_one_clear_error(
     res = cli("lineage", *args, "--tracking-uri", client.tracking_uri)
     assert res.code != 0
     assert message in res.err and "Traceback" not in res.err
+
+
+# -- loom models at / diff ----------------------------------------------------------
+
+
+@pytest.fixture
+def promoted(client):
+    """rag v1 (recall 0.92, data/raw) in production from March 1st, v2 (0.95) from March
+    20th; dated through the store's `time=`, as an import of history is."""
+    from loom.store.entities import RunInput
+    from loom.timeparse import parse_time
+
+    exp = client.get_or_create_experiment("e").experiment_id
+    runs = []
+    for i, recall in enumerate((0.92, 0.95)):
+        run = client.create_run(exp, name=f"train-{i}").run_id
+        client.log_metric(run, "recall_at_10", recall)
+        client.log_param(run, "lr", str(0.1 / (i + 1)))
+        client.set_tag(run, "loom.git.commit", f"{i}" * 40)
+        client.log_inputs(run, [RunInput("data/raw", f"{i}a" * 32, 10, "directory", "c0ffee")])
+        client.set_terminated(run)
+        client.create_model_version("rag", f"runs:/{run}/model", f"{i}b" * 32, run_id=run)
+        runs.append(run)
+    store = client.backend.store
+    for version, day in ((1, "2026-03-01T10:00"), (2, "2026-03-20T09:00")):
+        store.set_registered_model_alias(
+            "rag", "production", version, f"v{version}", user="alice", time=parse_time(day)
+        )
+    return runs
+
+
+def test_models_at_answers_the_seeds_question(client, cli, promoted) -> None:
+    uri = ("--tracking-uri", client.tracking_uri)
+    res = cli("models", "at", "rag", "production", "2026-03-15", "--metric", "recall_at_10", *uri)
+    assert res.code == 0, res.err
+    lines = res.out.splitlines()
+    assert lines[0] == "rag@production at 2026-03-15 23:59:59: version 1"
+    assert "held since 2026-03-01 10:00:00 by alice: v1" in lines[1]
+    assert f"train-0 {promoted[0]}" in res.out and "0" * 40 in res.out
+    assert "metrics  recall_at_10=0.92" in res.out
+    assert "data     data/raw directory 0a0a0a0a0a0a 10 B at git c0ffee" in res.out
+
+    res = cli("models", "at", "rag", "production", "2026-03-20T09:00", "--json", *uri)
+    doc = json.loads(res.out)
+    assert (doc["version"], doc["metrics"], doc["git_commit"]) == (
+        2,
+        {"recall_at_10": 0.95},
+        "1" * 40,
+    )
+    assert doc["inputs"][0]["hash"] == "1a" * 32
+
+
+@pytest.mark.parametrize(
+    ("alias", "args", "message"),
+    [
+        ("production", ["2026-02-01"], "first set at 2026-03-01 10:00:00 (to version 1)"),
+        ("production", ["2026-03-15", "--metric", "f1"], "has no metric 'f1'"),
+        ("production", ["15/03/2026"], "Can't read '15/03/2026' as a date or time"),
+        ("staging", ["2026-03-15"], "no alias 'staging'"),
+    ],
+)
+def test_models_at_errors_are_one_clear_line(client, cli, promoted, alias, args, message) -> None:
+    res = cli("models", "at", "rag", alias, *args, "--tracking-uri", client.tracking_uri)
+    assert res.code == 1
+    assert message in res.err and "Hint:" in res.err and "Traceback" not in res.err
+
+
+def test_models_diff_side_by_side(client, cli, promoted) -> None:
+    uri = ("--tracking-uri", client.tracking_uri)
+    res = cli("models", "diff", "rag", "1", "production", "--json", *uri)
+    assert res.code == 0, res.err
+    doc = json.loads(res.out)
+    assert doc["versions"] == [1, 2]
+    rows = {r["key"]: r for r in doc["rows"]}
+    assert rows["git.commit"]["values"] == ["0" * 40, "1" * 40] and rows["git.commit"]["differs"]
+    assert rows["inputs.data/raw"]["differs"] and rows["metrics.recall_at_10"]["differs"]
+    assert not rows["status"]["differs"]
+    table = cli("models", "diff", "rag", "1", "2", *uri)
+    assert table.code == 0 and "0a0a0a0a0a0a" in table.out and "git.commit" in table.out
+    one = cli("models", "diff", "rag", "1", *uri)
+    assert one.code != 0 and "two versions" in one.err
+
+
+def test_lineage_of_a_model_uri_through_the_cli(client, cli, promoted) -> None:
+    res = cli("lineage", "models:/rag@production", "--tracking-uri", client.tracking_uri)
+    assert res.code == 0, res.err
+    assert res.out.startswith("model rag v2 [production]")
+    assert "registered from run train-1" in res.out and "read data/raw" in res.out
+    bad = cli("lineage", "models:/rag/x", "--tracking-uri", client.tracking_uri)
+    assert bad.code == 1 and "Malformed model URI" in bad.err

@@ -98,8 +98,8 @@ def _cell(key: str, section: str, v: object) -> str:
         return when(v)  # type: ignore[arg-type]
     if key == "duration":
         return f"{v / 1000:.1f}s"  # type: ignore[operator]
-    if key == "tree" or section == "inputs":
-        return str(v)[:12] + str(v)[64:]  # the hash, short; " (modified)" kept
+    if key == "tree" or section == "inputs":  # hashes, short; " (modified)" kept
+        return ", ".join(h[:12] + h[64:] for h in str(v).split(", "))
     if section == "metrics":
         return f"{v:.6g}"
     return str(v)

@@ -38,7 +38,8 @@ class AliasAnswer:
 
     @property
     def git_dirty(self) -> bool | None:
-        return None if self.run is None else self.run.tags.get("loom.git.dirty") == "true"
+        dirty = self.run.tags.get("loom.git.dirty") if self.run is not None else None
+        return None if dirty is None else dirty == "true"
 
     def to_dict(self) -> dict[str, Any]:
         run = self.run
