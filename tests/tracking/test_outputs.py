@@ -15,6 +15,7 @@ from loom.cli.main import run as loom_cli
 from loom.errors import LoomWarning
 from loom.objects.hashing import hash_bytes
 from loom.store.entities import RunOutput
+from loom.tracking import fluent
 
 
 def _folder(root: Path) -> Path:
@@ -113,3 +114,17 @@ def test_outputs_with_a_bad_kind_or_hash_are_refused(client) -> None:
     with pytest.raises(ValidationError, match="hash"):
         client.log_outputs(run.run_id, [RunOutput("x", "not a hash!", 1, "file")])
     assert client.list_outputs(run.run_id) == []
+
+
+def test_gc_keeps_the_listing_a_folder_output_names(git_repo: Path, capsys) -> None:
+    assert loom_cli(["init"]) == 0
+    folder = _folder(git_repo / "features")
+    with loom.start_run(capture_env=False) as run:
+        loom.log_artifacts(folder, artifact_path="features")
+    client = fluent.get_client()
+    (out,) = client.list_outputs(run.run_id)
+    cache = client.backend.odb
+    assert cache.root == git_repo / ".loom" / "cache"
+    capsys.readouterr()
+    assert loom_cli(["gc", "--workspace", "--grace", "0"]) == 0
+    assert cache.exists(out.hash)  # the run's refs name it, as they name its files
