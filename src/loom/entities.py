@@ -193,3 +193,22 @@ class AliasEvent:
     time: int
     user: str | None = None
     comment: str | None = None
+
+
+@dataclass(frozen=True)
+class DataLink:
+    """One run's link to a data version (content ``hash``), the edge lineage walks.
+
+    ``role`` is ``"input"`` (the run read it, a :class:`RunInput`), ``"output"`` (a
+    :class:`RunOutput`) or ``"artifact"`` (one logged file). ``git_rev`` and ``modified``
+    are an input's; an output or artifact has neither.
+    """
+
+    hash: str
+    run_id: str
+    role: str  # "input" | "output" | "artifact"
+    path: str
+    kind: str | None = None  # "file" | "directory" | "model"
+    size: int | None = None
+    git_rev: str | None = None
+    modified: bool = False

@@ -9,6 +9,7 @@ from loom.data.add import add
 from loom.data.remotes import add_remote
 from loom.data.sync import push
 from loom.errors import MissingObjectError, NotFoundError
+from loom.objects.hashing import hash_bytes
 
 from .conftest import commit, make_dataset, write
 
@@ -88,3 +89,32 @@ def test_info_outside_any_workspace(tmp_path, monkeypatch):
     f = write(tmp_path / "x.bin", b"hello")
     v = loom.data.info(f)
     assert v.kind == "file" and v.size == 5 and not v.tracked
+
+
+def test_info_at_a_revision_is_the_version_tracked_then(history):
+    """The data version lineage starts from: a pointer's hash at a rev, or the entry of a
+    path inside a tracked folder, or a sub-folder's tree built by the rules of add."""
+    from loom.data.scan import scan
+    from loom.data.state import StateIndex
+    from loom.data.workspace import Workspace
+
+    old = loom.data.info("data/raw", rev="HEAD~1")
+    now = loom.data.info("data/raw")
+    assert old.tracked and old.kind == "dir" and old.files == 2
+    assert old.hash != now.hash == loom.data.info("data/raw", rev="HEAD").hash
+    assert loom.data.info("model.bin", rev="HEAD~1").hash == hash_bytes(b"m1")
+    inner = loom.data.info("data/raw/a.csv", rev="HEAD~1")
+    assert (inner.kind, inner.size) == ("file", len("id,label\n1,cat\n"))
+    sub = loom.data.info("data/raw/sub", rev="HEAD~1")
+    state = StateIndex(Workspace.find().loom_dir / "state.db")
+    try:
+        assert sub.hash == scan(Workspace.find().root / "data/raw/sub", state).oid
+    finally:
+        state.close()
+    assert (sub.kind, sub.files) == ("dir", 1)
+    with pytest.raises(NotFoundError, match="not in the tracked folder"):
+        loom.data.info("data/raw/nope.csv", rev="HEAD~1")
+    with pytest.raises(NotFoundError, match="not a git revision"):
+        loom.data.info("data/raw", rev="no-such-rev")
+    with pytest.raises(NotFoundError, match="not tracked at HEAD~1"):
+        loom.data.info("elsewhere.txt", rev="HEAD~1")

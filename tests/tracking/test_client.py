@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from loom.errors import ConflictError, NotFoundError, ValidationError
+from loom.objects.hashing import hash_bytes
 from loom.store.entities import Metric, RunStatus, ViewType
 
 
@@ -125,7 +126,9 @@ def test_artifacts_dedupe_and_download(client, tmp_path: Path) -> None:
     assert {a.path for a in arts} == {"reports/a.txt", "reports/sub/b.txt"}
     assert arts[0].hash == arts[1].hash  # identical files: one object
     odb = client.backend.odb
-    assert len(list(odb.iter_oids())) == 2
+    # two file objects, plus the folder's listing that its output names
+    (folder,) = [o for o in client.list_outputs(run.run_id) if o.kind == "directory"]
+    assert set(odb.iter_oids()) == {arts[0].hash, hash_bytes(b"lr: 0.1\n"), folder.hash}
     listed = {a.path for a in client.list_artifacts(run.run_id)}
     assert listed == {"config.yaml", "reports/a.txt", "reports/sub/b.txt"}
     out = client.download_artifacts(run.run_id, "reports", tmp_path / "dl")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -35,6 +35,7 @@ from loom.errors import (
     UsageError,
 )
 from loom.objects import transfer
+from loom.objects.tree import Tree
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,24 @@ def read(
     return data.decode(encoding) if mode == "r" else data
 
 
-def info(path: StrPath, *, jobs: int | None = None) -> DataVersion:
+def info(
+    path: StrPath,
+    *,
+    rev: str | None = None,
+    repo: StrPath | None = None,
+    remote: str | None = None,
+    jobs: int | None = None,
+) -> DataVersion:
     """The data version of ``path`` now: the pointer's hash when the workspace matches it,
-    else the content hash (computed through the state index, nothing stored)."""
+    else the content hash (computed through the state index, nothing stored).
+
+    With ``rev``, the version tracked at that git revision, as ``read`` finds it: the
+    pointer's hash, or for a path inside a tracked folder, its entry in the folder's
+    listing (a sub-folder's hash is the tree of its entries, as ``loom add`` would
+    compute it). Nothing is read from the workspace's files.
+    """
+    if rev is not None:
+        return _info_at(path, rev, repo, remote)
     full = Path(os.path.abspath(path))
     try:
         ws: Workspace | None = Workspace.find(full.parent)
@@ -107,6 +123,31 @@ def info(path: StrPath, *, jobs: int | None = None) -> DataVersion:
             f"{path} does not exist.", hint="Check the path, or `loom pull` it.", path=str(path)
         )
     return DataVersion(shown, snap.oid, snap.size, snap.kind, snap.files, tracked)
+
+
+def _info_at(path: StrPath, rev: str, repo: StrPath | None, remote: str | None) -> DataVersion:
+    ws = Workspace.find(repo) if repo else Workspace.find()
+    rel = _rel(ws, path, repo)
+    ptr, inner = _find_pointer(ws, rel, rev)
+    if not inner:
+        return DataVersion(rel, ptr.hash, ptr.size, ptr.kind, ptr.files, True)
+    if ptr.kind == "file":
+        raise NotFoundError(f"{ptr.rel} is a file, so {rel} can't be inside it.", path=rel)
+    _ensure(ws, [ptr.hash], remote)
+    entries = load_tree(ws.odb, ptr.hash, ptr.pointer_rel).entries
+    found = next((e for e in entries if e.path == inner), None)
+    if found is not None:
+        return DataVersion(rel, found.hash, found.size, "file", None, True)
+    prefix = inner + "/"
+    below = [replace(e, path=e.path[len(prefix) :]) for e in entries if e.path.startswith(prefix)]
+    if not below:
+        raise NotFoundError(
+            f"{rel} is not in the tracked folder {ptr.rel} at {rev}.",
+            hint=f"List its files with `loom status {ptr.rel}` or at another revision.",
+            path=rel,
+        )
+    sub = Tree.from_entries(below)
+    return DataVersion(rel, sub.oid, sub.size, "dir", len(below), True)
 
 
 def _rel(ws: Workspace, path: StrPath, repo: StrPath | None) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from loom.store.aliases import AliasesMixin
 from loom.store.experiments import ExperimentsMixin
 from loom.store.history import HistoryMixin
+from loom.store.lineage import LineageMixin
 from loom.store.logged_models import LoggedModelsMixin
 from loom.store.model_versions import ModelVersionsMixin
 from loom.store.outputs import OutputsMixin
@@ -33,6 +34,7 @@ class Store(
     WritesMixin,
     RunsMixin,
     ExperimentsMixin,
+    LineageMixin,
 ):
     """Experiments, runs, params, metrics, tags, inputs, outputs and artifacts in SQL;
     the model registry (models, versions, alias events) and logged models.

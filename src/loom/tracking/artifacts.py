@@ -3,6 +3,12 @@
 A run's artifacts are rows ``(path, hash, size)``; together they form the run's
 tree. Paths that come from a caller are checked before anything is written.
 
+``log_artifact`` and ``log_artifacts`` also record the run's *output*
+(:class:`RunOutput`): the file's hash, or the hash of the folder's tree built by
+the rules of ``loom add`` (the same walk: links to files followed, temp files
+skipped, exec bits kept). So a folder a run logs and a later run reads with
+``log_input`` — tracked or not — have the same hash, and lineage joins them.
+
     >>> artifact_path("reports", "a.txt")
     'reports/a.txt'
 """
@@ -14,8 +20,10 @@ from pathlib import Path
 
 from loom import paths
 from loom._types import StrPath
-from loom.errors import NotFoundError, ValidationError
-from loom.store.entities import Artifact
+from loom.data.walk import walk_files
+from loom.errors import NotFoundError, ValidationError, warn
+from loom.objects.tree import Tree, TreeEntry
+from loom.store.entities import Artifact, RunOutput
 from loom.tracking.backend import Backend
 
 
@@ -35,6 +43,7 @@ def log_file(backend: Backend, run_id: str, local: StrPath, prefix: str | None) 
     [(oid, size)] = backend.put_files([path])
     art = Artifact(artifact_path(prefix, path.name), oid, size)
     backend.log_artifacts(run_id, [art])
+    backend.log_outputs(run_id, [RunOutput(art.path, oid, size, "file")])
     return art
 
 
@@ -46,14 +55,30 @@ def log_dir(backend: Backend, run_id: str, local: StrPath, prefix: str | None) -
             hint="Use log_artifact(file) for a single file; check the path.",
             path=str(local),
         )
-    files = sorted(p for p in root.rglob("*") if p.is_file())
-    stored = backend.put_files(files) if files else []
+    broken: dict[str, str] = {}
+    stats = walk_files(root, broken=broken)  # the walk of `loom add`, so the tree hash agrees
+    for rel, why in sorted(broken.items()):
+        warn(
+            f"{root / rel} is {why}: not logged.",
+            hint="Loom logs files and links to files.",
+            stacklevel=4,
+        )
+    rels = sorted(stats)
+    stored = backend.put_files([root / r for r in rels]) if rels else []
     arts = [
-        Artifact(artifact_path(prefix, f.relative_to(root).as_posix()), oid, size)
-        for f, (oid, size) in zip(files, stored, strict=True)
+        Artifact(artifact_path(prefix, rel), oid, size)
+        for rel, (oid, size) in zip(rels, stored, strict=True)
     ]
-    if arts:
+    if arts:  # an empty folder has no content to link by: no output either
         backend.log_artifacts(run_id, arts)
+        entries = [
+            TreeEntry(rel, oid, size, stats[rel].exec)
+            for rel, (oid, size) in zip(rels, stored, strict=True)
+        ]
+        tree = Tree.from_entries(entries)
+        backend.put_bytes(tree.to_bytes())  # the listing, stored as `loom add` stores it
+        name = artifact_path(None, prefix.rstrip("/")) if prefix else root.resolve().name or "."
+        backend.log_outputs(run_id, [RunOutput(name, tree.oid, tree.size, "directory")])
     return arts
 
 

@@ -21,6 +21,7 @@ from loom.store import Store, open_store
 from loom.store.entities import (
     AliasEvent,
     Artifact,
+    DataLink,
     Experiment,
     LoggedModel,
     Metric,
@@ -213,6 +214,36 @@ class Backend(RegistryBackend):
     def fetch_missing(self, run_id: str, oids: Sequence[str]) -> None:
         """Make the artifact objects ``oids`` readable by ``get_file`` (fetch what's absent),
         or raise MissingObjectError before anything is written."""
+
+    # -- lineage ---------------------------------------------------------------
+
+    @abc.abstractmethod
+    def links_by_hash(
+        self, hashes: Sequence[str], roles: Sequence[str] = ("input", "output", "artifact")
+    ) -> list[DataLink]:
+        """The inputs, outputs and artifacts of any run whose content hash is in ``hashes``."""
+
+    @abc.abstractmethod
+    def links_by_run(
+        self, run_ids: Sequence[str], roles: Sequence[str] = ("input", "output")
+    ) -> list[DataLink]:
+        """The inputs and outputs (artifacts if asked) of these runs."""
+
+    @abc.abstractmethod
+    def consumed_artifacts(self, run_ids: Sequence[str]) -> list[DataLink]:
+        """The artifacts of these runs whose hash some run's input has."""
+
+    @abc.abstractmethod
+    def get_runs(self, run_ids: Sequence[str]) -> list[Run]:
+        """The runs with these ids, deleted ones too; unknown ids are left out."""
+
+    @abc.abstractmethod
+    def model_versions_by_run(self, run_ids: Sequence[str]) -> list[ModelVersion]:
+        """The model versions registered from these runs, deleted ones too."""
+
+    @abc.abstractmethod
+    def alias_event_at(self, name: str, alias: str, time_ms: int) -> AliasEvent | None:
+        """The alias's latest event at or before ``time_ms``; None before the first."""
 
 
 class LocalBackend(Backend):
@@ -557,10 +588,36 @@ class LocalBackend(Backend):
         return self.store.list_logged_models(run_id)
 
     def log_outputs(self, run_id: str, outputs: Sequence[RunOutput]) -> None:
+        # refs first, as for artifacts (R3): a logged folder's tree object is kept by gc
+        artifact_refs.record(self.odb, run_id, [o.hash for o in outputs])
         self.store.log_outputs(run_id, list(outputs))
 
     def list_outputs(self, run_id: str) -> list[RunOutput]:
         return self.store.list_outputs(run_id)
+
+    # -- lineage ---------------------------------------------------------------
+
+    def links_by_hash(
+        self, hashes: Sequence[str], roles: Sequence[str] = ("input", "output", "artifact")
+    ) -> list[DataLink]:
+        return self.store.links_by_hash(hashes, roles)
+
+    def links_by_run(
+        self, run_ids: Sequence[str], roles: Sequence[str] = ("input", "output")
+    ) -> list[DataLink]:
+        return self.store.links_by_run(run_ids, roles)
+
+    def consumed_artifacts(self, run_ids: Sequence[str]) -> list[DataLink]:
+        return self.store.consumed_artifacts(run_ids)
+
+    def get_runs(self, run_ids: Sequence[str]) -> list[Run]:
+        return self.store.get_runs(run_ids)
+
+    def model_versions_by_run(self, run_ids: Sequence[str]) -> list[ModelVersion]:
+        return self.store.model_versions_by_run(run_ids)
+
+    def alias_event_at(self, name: str, alias: str, time_ms: int) -> AliasEvent | None:
+        return self.store.alias_event_at(name, alias, time_ms)
 
 
 def open_backend(uri: str) -> Backend:

@@ -31,9 +31,12 @@ from loom import config
 from loom._types import StrPath
 from loom.errors import LoomError, NotFoundError, ValidationError
 from loom.store.entities import (
+    AliasEvent,
     Artifact,
+    DataLink,
     Experiment,
     Metric,
+    ModelVersion,
     Page,
     Run,
     RunInput,
@@ -435,6 +438,39 @@ class Client(RegistryClient):
         not there, and nothing is written.
         """
         return artifacts.download(self.backend, run_id, path, dst_path)
+
+    # -- lineage ---------------------------------------------------------------
+
+    def links_by_hash(
+        self, hashes: Sequence[str], roles: Sequence[str] = ("input", "output", "artifact")
+    ) -> list[DataLink]:
+        """Which runs read (``input``), produced (``output``) or logged (``artifact``)
+        content with one of these hashes: the joins lineage is made of."""
+        return self.backend.links_by_hash(list(hashes), tuple(roles)) if hashes else []
+
+    def links_by_run(
+        self, run_ids: Sequence[str], roles: Sequence[str] = ("input", "output")
+    ) -> list[DataLink]:
+        """What these runs read and produced (and logged, with ``"artifact"``)."""
+        return self.backend.links_by_run(list(run_ids), tuple(roles)) if run_ids else []
+
+    def consumed_artifacts(self, run_ids: Sequence[str]) -> list[DataLink]:
+        """The artifacts of these runs that some run read as an input."""
+        return self.backend.consumed_artifacts(list(run_ids)) if run_ids else []
+
+    def get_runs(self, run_ids: Sequence[str]) -> list[Run]:
+        """Several runs in one query (deleted ones too); unknown ids are left out."""
+        self._flush_quietly()
+        return self.backend.get_runs(list(run_ids)) if run_ids else []
+
+    def model_versions_by_run(self, run_ids: Sequence[str]) -> list[ModelVersion]:
+        """The model versions registered from these runs (deleted ones too)."""
+        return self.backend.model_versions_by_run(list(run_ids)) if run_ids else []
+
+    def alias_event_at(self, name: str, alias: str, time_ms: int) -> AliasEvent | None:
+        """The move of ``alias`` in force at ``time_ms`` (who, when, why); None before
+        the alias was first set."""
+        return self.backend.alias_event_at(name, alias, time_ms)
 
     # -- internals -----------------------------------------------------------
 

@@ -50,10 +50,10 @@ def compare_runs(runs: Sequence[Run]) -> list[Row]:
     """Attributes (name, status, start time and duration in ms), then params, metrics
     and user tags by key; NaN equals NaN here (a run that diverged both times is the same)."""
     rows = [
-        _row("name", "attributes", [r.name for r in runs]),
-        _row("status", "attributes", [str(r.status) for r in runs]),
-        _row("started", "attributes", [r.start_time for r in runs]),
-        _row("duration", "attributes", [_duration(r) for r in runs]),
+        row("name", "attributes", [r.name for r in runs]),
+        row("status", "attributes", [str(r.status) for r in runs]),
+        row("started", "attributes", [r.start_time for r in runs]),
+        row("duration", "attributes", [_duration(r) for r in runs]),
     ]
     sections: list[tuple[str, list[Mapping[str, Value]]]] = [
         ("params", [r.params for r in runs]),
@@ -62,7 +62,7 @@ def compare_runs(runs: Sequence[Run]) -> list[Row]:
     ]
     for section, maps in sections:
         for key in sorted({k for m in maps for k in m}):
-            rows.append(_row(f"{section}.{key}", section, [m.get(key) for m in maps]))
+            rows.append(row(f"{section}.{key}", section, [m.get(key) for m in maps]))
     return rows
 
 
@@ -70,7 +70,8 @@ def _duration(run: Run) -> int | None:
     return run.end_time - run.start_time if run.end_time is not None else None
 
 
-def _row(key: str, section: str, values: list[Value]) -> Row:
+def row(key: str, section: str, values: Sequence[Value]) -> Row:
+    """One compared key; ``differs`` when any two values differ (NaN equals NaN)."""
     return Row(key, section, tuple(values), len({_comparable(v) for v in values}) > 1)
 
 
