@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import need_service
+from tests.data.conftest import cli, ws  # noqa: F401 (a workspace, the CLI in-process)
 
 # the tracking fixtures, shared: a store on SQLite and on PostgreSQL, isolated user folders
 from tests.tracking.conftest import _isolated, client, pg_store_uri, store_uri  # noqa: F401

@@ -27,6 +27,7 @@ MODULES = {
 }
 # Most specific first: a scikit-learn estimator also has predict().
 DETECT_ORDER = ("onnx", "pytorch", "sklearn", "generic")
+_PIP_NAMES = {"sklearn": "scikit-learn"}  # import name -> distribution, where they differ
 
 
 class Flavor(Protocol):
@@ -80,6 +81,7 @@ def require(module: str, flavor: str, extra: str | None, package: str | None = N
         missing = (exc.name or module).split(".")[0]
         # the module itself, or a library it needs (then name that one)
         what = (package or missing) if missing == module.split(".")[0] else missing
+        what = _PIP_NAMES.get(what, what)
         install = f"pip install 'loom[{extra}]'" if extra else f"pip install {what}"
         raise DependencyError(
             f"The {flavor} flavor needs the Python package {what!r}, which is not installed "

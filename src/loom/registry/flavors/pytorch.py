@@ -13,6 +13,9 @@ import importlib
 import inspect
 import json
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +55,8 @@ def save(model: Any, folder: Path, options: dict[str, Any]) -> dict[str, Any]:
 def load(folder: Path, options: dict[str, Any], trusted: bool) -> Any:
     torch = _torch()
     if options.get("format") == "torchscript":
-        return torch.jit.load(str(folder / options.get("file", SCRIPT)), map_location="cpu")
+        with _quiet():
+            return torch.jit.load(str(folder / options.get("file", SCRIPT)), map_location="cpu")
     cls = _resolve(options.get("class"), torch)
     model = cls(**dict(options.get("init_kwargs") or {}))
     st = require("safetensors.torch", NAME, EXTRA, "safetensors")
@@ -140,8 +144,11 @@ def _check_kwargs(cls: type, init_kwargs: dict[str, Any]) -> None:
 
 
 def _save_script(torch: Any, model: Any, folder: Path) -> dict[str, Any]:
+    scripted = model
     try:
-        scripted = model if isinstance(model, torch.jit.ScriptModule) else torch.jit.script(model)
+        if not isinstance(model, torch.jit.ScriptModule):
+            with _quiet():
+                scripted = torch.jit.script(model)
     except Exception as exc:  # torch raises many kinds of errors while compiling
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValidationError(
@@ -149,7 +156,8 @@ def _save_script(torch: Any, model: Any, folder: Path) -> dict[str, Any]:
             hint="Define the class in an importable module (weights are then saved with "
             "safetensors), or pass torch.jit.trace(model, example) as the model.",
         ) from None
-    torch.jit.save(scripted, str(folder / SCRIPT))
+    with _quiet():
+        torch.jit.save(scripted, str(folder / SCRIPT))
     return {"format": "torchscript", "file": SCRIPT}
 
 
@@ -161,6 +169,15 @@ def _numpy(torch: Any, out: Any) -> Any:
     if isinstance(out, dict):
         return {k: _numpy(torch, v) for k, v in out.items()}
     return out
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Recent torch calls TorchScript deprecated; the user asked for it (or their class can't
+    be imported by path and Loom chose it), so that DeprecationWarning is noise here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.jit")
+        yield
 
 
 def _torch() -> Any:
