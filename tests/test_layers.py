@@ -9,7 +9,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "loom"
 
-BASE = {"errors", "config", "_types", "atomic", "paths", "entities"}
+BASE = {"errors", "config", "_types", "atomic", "paths", "entities", "timeparse"}
 ALLOWED: dict[str, set[str]] = {
     "errors": BASE,
     "config": BASE,
@@ -17,6 +17,7 @@ ALLOWED: dict[str, set[str]] = {
     "atomic": BASE,
     "paths": BASE,
     "entities": BASE,
+    "timeparse": BASE,
     "objects": BASE | {"objects"},
     "data": BASE | {"objects", "data"},
     "store": BASE | {"store"},

@@ -234,3 +234,113 @@ def test_artifact_bytes_and_rows(backend: Backend, tmp_path: Path) -> None:
     assert stored[0][0] in backend.artifact_hashes()
     backend.get_file(stored[0][0], tmp_path / "out" / "a.txt")
     assert (tmp_path / "out" / "a.txt").read_text() == "same\n"
+
+
+# -- model registry --------------------------------------------------------------
+
+
+def _tree(i: int) -> str:
+    return f"{i:064x}"
+
+
+def test_registry_methods_are_part_of_the_contract() -> None:
+    expected = {
+        "create_registered_model", "get_registered_model", "list_registered_models",
+        "update_registered_model", "delete_registered_model", "restore_registered_model",
+        "set_registered_model_tag", "delete_registered_model_tag", "create_model_version",
+        "get_model_version", "get_latest_version", "list_model_versions",
+        "update_model_version", "set_model_version_tag", "delete_model_version_tag",
+        "delete_model_version", "restore_model_version", "set_registered_model_alias",
+        "delete_registered_model_alias", "rollback_registered_model_alias",
+        "get_model_version_by_alias", "get_alias_history", "get_model_version_at",
+        "get_aliases_at", "create_logged_model", "get_logged_model", "list_logged_models",
+        "log_outputs", "list_outputs",
+    }  # fmt: skip
+    assert expected <= Backend.__abstractmethods__
+
+
+def test_registered_models_and_versions(backend: Backend) -> None:
+    run = _run(backend)
+    created = backend.create_registered_model("rag", "Embeds", {"team": "search"})
+    assert (created.name, created.description, created.tags) == (
+        "rag",
+        "Embeds",
+        {"team": "search"},
+    )
+    with pytest.raises(AlreadyExistsError):
+        backend.create_registered_model("rag")
+    mv, new = backend.create_model_version(
+        "rag", f"runs:/{run.run_id}/model", _tree(1), run_id=run.run_id, flavor="sklearn",
+        semver="1.0.0", description="first", tags={"k": "v"}, user="ann",
+    )  # fmt: skip
+    assert new and (mv.version, mv.semver, mv.user, mv.tags) == (1, "1.0.0", "ann", {"k": "v"})
+    assert backend.create_model_version("rag", "src", _tree(1)) == (mv, False)
+    backend.create_model_version("rag", "src", _tree(2))
+    assert backend.get_model_version("rag", 1) == mv
+    assert backend.get_latest_version("rag").version == 2
+    assert [v.version for v in backend.list_model_versions("rag")] == [1, 2]
+    assert backend.update_model_version("rag", 2, "second").description == "second"
+    backend.set_model_version_tag("rag", 2, "a", "b")
+    backend.delete_model_version_tag("rag", 2, "a")
+    assert backend.get_model_version("rag", 2).tags == {}
+    backend.set_registered_model_tag("rag", "owner", "ann")
+    backend.delete_registered_model_tag("rag", "team")
+    assert backend.update_registered_model("rag", "x").tags == {"owner": "ann"}
+    assert [m.latest_version for m in backend.list_registered_models()] == [2]
+    backend.delete_model_version("rag", 2)
+    assert backend.list_model_versions("rag", ViewType.DELETED_ONLY)[0].version == 2
+    backend.restore_model_version("rag", 2)
+    backend.delete_registered_model("rag")
+    assert backend.list_registered_models() == []
+    backend.restore_registered_model("rag")
+    assert backend.get_registered_model("rag").lifecycle_stage == Lifecycle.ACTIVE
+    with pytest.raises(NotFoundError, match="no version 3"):
+        backend.get_model_version("rag", 3)
+    with pytest.raises(ValidationError):
+        backend.create_model_version("a/b", "src", _tree(1))
+
+
+def test_aliases_history_and_time(backend: Backend) -> None:
+    for i in (1, 2, 3):
+        backend.create_model_version("rag", "src", _tree(i))
+    before = _ms() - 1
+    for v in (1, 2, 3):
+        backend.set_registered_model_alias("rag", "production", v, f"to {v}", user="ann")
+    back = backend.rollback_registered_model_alias("rag", "production", user="bob")
+    assert (back.kind, back.from_version, back.to_version, back.user) == ("rollback", 3, 2, "bob")
+    assert backend.get_model_version_by_alias("rag", "production").version == 2
+    assert backend.get_model_version("rag", 2).aliases == ("production",)
+    assert backend.get_model_version_at("rag", "production", before) is None
+    assert backend.get_model_version_at("rag", "production", _ms() + 1).version == 2
+    assert backend.get_aliases_at("rag") == {"production": 2}
+    assert backend.get_aliases_at("rag", before) == {}
+    with pytest.raises(ConflictError, match="holds the alias") as info:
+        backend.delete_model_version("rag", 2)
+    assert "--force" in (info.value.hint or "")
+    backend.delete_model_version("rag", 2, force=True, user="cy")
+    removed = backend.get_alias_history("rag", "production")[-1]
+    assert (removed.kind, removed.to_version, removed.user) == ("delete", None, "cy")
+    backend.set_registered_model_alias("rag", "staging", 1)
+    gone = backend.delete_registered_model_alias("rag", "staging", "done")
+    assert (gone.from_version, gone.to_version) == (1, None)
+    assert [e.alias for e in backend.get_alias_history("rag")][-2:] == ["staging", "staging"]
+    with pytest.raises(NotFoundError, match="no alias 'prod'"):
+        backend.get_model_version_by_alias("rag", "prod")
+    with pytest.raises(ValidationError, match="reserved"):
+        backend.set_registered_model_alias("rag", "latest", 1)
+
+
+def test_logged_models_and_outputs(backend: Backend) -> None:
+    from loom.store.entities import RunOutput
+
+    run = _run(backend)
+    lm = backend.create_logged_model(
+        run.experiment_id, "model", _tree(1), "sklearn", run_id=run.run_id, tags={"a": "b"}
+    )
+    assert backend.get_logged_model(lm.model_id) == lm
+    assert backend.list_logged_models(run.run_id) == [lm]
+    with pytest.raises(NotFoundError):
+        backend.get_logged_model("m-" + "0" * 32)
+    outs = [RunOutput("model", _tree(1), 12, "model")]
+    backend.log_outputs(run.run_id, outs)
+    assert backend.list_outputs(run.run_id) == outs

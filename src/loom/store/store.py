@@ -8,8 +8,13 @@
 
 from __future__ import annotations
 
+from loom.store.aliases import AliasesMixin
 from loom.store.experiments import ExperimentsMixin
 from loom.store.history import HistoryMixin
+from loom.store.logged_models import LoggedModelsMixin
+from loom.store.model_versions import ModelVersionsMixin
+from loom.store.outputs import OutputsMixin
+from loom.store.registered_models import RegisteredModelsMixin
 from loom.store.runs import RunsMixin
 from loom.store.search.experiments import ExperimentSearchMixin
 from loom.store.search.mixin import SearchMixin
@@ -17,9 +22,20 @@ from loom.store.writes import WritesMixin
 
 
 class Store(
-    ExperimentSearchMixin, SearchMixin, HistoryMixin, WritesMixin, RunsMixin, ExperimentsMixin
+    AliasesMixin,
+    ModelVersionsMixin,
+    RegisteredModelsMixin,
+    LoggedModelsMixin,
+    OutputsMixin,
+    ExperimentSearchMixin,
+    SearchMixin,
+    HistoryMixin,
+    WritesMixin,
+    RunsMixin,
+    ExperimentsMixin,
 ):
-    """Experiments, runs, params, metrics, tags, inputs and artifacts in SQL.
+    """Experiments, runs, params, metrics, tags, inputs, outputs and artifacts in SQL;
+    the model registry (models, versions, alias events) and logged models.
 
     Each method is one transaction; entities come back, never ORM rows.
     """

@@ -230,6 +230,13 @@ def parse_experiment_id(experiment_id: object) -> int:
     return int(text)
 
 
+def check_hash(value: object, what: str) -> str:
+    """A content hash as objects are named (lowercase hex or base32, 1-128 characters)."""
+    if not isinstance(value, str) or not _HASH.fullmatch(value):
+        raise ValidationError(f"Invalid hash {value!r} for {what}.")
+    return value
+
+
 def validate_artifacts(artifacts: Sequence[Artifact]) -> None:
     for a in artifacts:
         p = paths.check_relative(a.path, "artifact path")

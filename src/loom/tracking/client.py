@@ -53,6 +53,7 @@ from loom.tracking import artifacts, env, stale
 from loom.tracking import uri as uris
 from loom.tracking.backend import Backend, open_backend
 from loom.tracking.batching import MetricBuffer
+from loom.tracking.registry_client import RegistryClient
 from loom.tracking.runtime import RunExtras
 
 _CLIENTS: weakref.WeakSet[Client] = weakref.WeakSet()
@@ -63,8 +64,10 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-class Client:
-    """One connection to a tracking store; safe to share between threads."""
+class Client(RegistryClient):
+    """One connection to a tracking store; safe to share between threads.
+
+    The model registry's methods come from :class:`RegistryClient`."""
 
     def __init__(self, tracking_uri: str | None = None) -> None:
         self.tracking_uri = uris.resolve_tracking_uri(tracking_uri)
