@@ -109,7 +109,9 @@ def log_model(
             code_paths=code_paths,
             init_kwargs=dict(init_kwargs) if init_kwargs else None,
             torchscript=torchscript,
-            ids={"run_id": run_id, "model_id": model_id, "artifact_path": path},
+            run_id=run_id,
+            model_id=model_id,
+            artifact_path=path,
         )
         arts = client.log_artifacts(run_id, folder, path)
         tree = Tree.from_entries(TreeEntry(a.path[len(path) + 1 :], a.hash, a.size) for a in arts)

@@ -32,7 +32,9 @@ def build(
     code_paths: Iterable[StrPath] = (),
     init_kwargs: dict[str, Any] | None = None,
     torchscript: bool = False,
-    ids: dict[str, str | None] | None = None,
+    run_id: str | None = None,
+    model_id: str | None = None,
+    artifact_path: str | None = None,
 ) -> PackageMeta:
     """Save ``model`` into the empty ``folder`` as a package; return its metadata."""
     fl = flavors.get(flavor) if flavor is not None else flavors.detect(model)
@@ -60,8 +62,10 @@ def build(
         signature=sig,
         input_example=example,
         code=code,
+        run_id=run_id,
+        model_id=model_id,
+        artifact_path=artifact_path,
         created=int(time.time() * 1000),
-        **(ids or {}),
     )
     (folder / FILE).write_text(meta.to_yaml(), encoding="utf-8")
     return meta

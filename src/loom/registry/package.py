@@ -26,7 +26,7 @@ comes from a store or a teammate, so it is input like any other.
 from __future__ import annotations
 
 import importlib.metadata
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from loom import paths
@@ -65,9 +65,6 @@ class PackageMeta:
         """The package files this metadata names (each must be in the package)."""
         named = [self.flavor_options.get("file"), self.input_example]
         return [f for f in named if isinstance(f, str)]
-
-    def with_ids(self, **ids: Any) -> PackageMeta:
-        return replace(self, **ids)
 
     def to_dict(self) -> dict[str, Any]:
         return {
