@@ -141,3 +141,27 @@ def test_a_changed_cached_file_is_rebuilt_from_the_objects(client, run_id, data,
     again = api.load_model(info.model_uri, client=client)
     assert again.path == loaded.path
     assert np.array_equal(again.predict(X), sk_model.predict(X))
+
+
+def test_a_wrong_loom_model_yaml_is_refused_naming_the_file(
+    client, run_id, sk_model, tmp_path
+) -> None:
+    info = _log(client, run_id, sk_model)
+    good = api.load_model(info.model_uri, client=client).path
+    for n, (old, new, why) in enumerate(
+        [
+            ("loader: loom.registry.flavors.sklearn", "loader: os.system", "its own loaders"),
+            ("file: model.skops", "file: weights.skops", "names weights.skops, which the"),
+        ]
+    ):
+        forged = tmp_path / f"forged-{n}"
+        shutil.copytree(good, forged)
+        meta = forged / "loom-model.yaml"
+        meta.chmod(0o644)
+        assert old in meta.read_text()
+        meta.write_text(meta.read_text().replace(old, new))
+        client.log_artifacts(run_id, forged, f"forged-{n}")
+        with pytest.raises(PackageError) as err:
+            api.load_model(f"runs:/{run_id}/forged-{n}", client=client)
+        assert f"loom-model.yaml of runs:/{run_id}/forged-{n}" in err.value.message
+        assert why in err.value.message
