@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import typer
 
 from loom.cli import output
+from loom.cli.models import JSON, URI, client, jsonable, models_app
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``register`` to the ``loom models`` sub-app (``app`` is the root, unused)."""
-    from loom.cli.models import models_app
-
+    """Add ``register`` to ``loom models`` (``app``, the root, already holds that sub-app)."""
     models_app.command("register")(register_command)
 
 
@@ -24,31 +21,25 @@ def register_command(
     semver: str | None = typer.Option(None, "--semver", help="A SemVer 2.0 label, e.g. 1.2.0."),
     description: str | None = typer.Option(None, "--description", help="What this version is."),
     tags: list[str] = typer.Option([], "--tag", help="KEY=VALUE, repeatable."),
-    as_json: bool = typer.Option(False, "--json", help=output.JSON_HELP),
-    uri: str | None = typer.Option(
-        None, "--tracking-uri", envvar="LOOM_TRACKING_URI", help="Store URI (default: resolved)."
-    ),
+    as_json: bool = JSON,
+    uri: str | None = URI,
 ) -> None:
-    """Register the model package at URI as the next version of NAME (idempotent: the same
-    files again give back the version that holds them)."""
-    from loom.registry import api
-    from loom.tracking.client import Client
+    """Register the model package at URI as the next version of NAME.
 
-    with Client(uri) as client:
+    The same files again change nothing: the version that holds them is shown.
+    """
+    from loom.registry import api
+
+    with client(uri) as c:
         mv, created = api.register(
-            model_uri,
-            name,
-            semver=semver,
-            description=description,
-            tags=_tags(tags),
-            client=client,
+            model_uri, name, semver=semver, description=description, tags=_tags(tags), client=c
         )
     if as_json:
-        return output.print_json({**dataclasses.asdict(mv), "created": created})
+        return output.print_json({**jsonable(mv), "created": created})
     if not created:
-        output.print_warning(api.already_registered(mv, semver), None)
+        output.print_warning(api.already_registered(mv, semver))
     label = f" ({mv.semver})" if mv.semver else ""
-    verb = "Registered" if created else "Already registered:"
+    verb = "Registered" if created else "Already registered as"
     output.say(f"{verb} {mv.name} version {mv.version}{label}: models:/{mv.name}/{mv.version}")
 
 
