@@ -20,8 +20,8 @@ def logged(client, run_id, sk_model, tmp_path) -> str:
 
 
 def test_register_then_again_says_it_is_already_registered(cli, store_uri, logged) -> None:
-    first = cli("models", "register", logged, "churn", "--semver", "1.0.0",
-                "--description", "first cut", "--tag", "team=search", "--tracking-uri", store_uri)  # fmt: skip
+    first = cli("models", "register", logged, "churn", "--semver", "1.0.0", "--description",
+                "first cut", "--tag", "team=search", "--tracking-uri", store_uri)  # fmt: skip
     assert first.code == 0, first.err
     assert first.out.strip() == "Registered churn version 1 (1.0.0): models:/churn/1"
     assert first.err == ""
