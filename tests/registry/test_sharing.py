@@ -127,3 +127,22 @@ def test_code_paths_travel_with_the_model_and_need_trust(
     refused, predicted = proc.stdout.strip().splitlines()
     assert "carries code (its code_paths)" in refused
     assert predicted == "[[3.0, 6.0]]"
+
+
+def test_gc_keeps_a_registered_models_files_and_tree(ws, cli, sk_model, data) -> None:
+    X, _ = data
+    with Client() as client:  # the workspace's own store and cache
+        run = client.create_run(client.get_or_create_experiment("e").experiment_id)
+        info = api.log_model(
+            sk_model, "model", run_id=run.run_id, client=client, registered_model_name="m"
+        )
+    cache = ws.root / ".loom" / "cache"
+    stored = _objects(cache / "blake3")
+    result = cli("gc", "--workspace", "--grace", "0")
+    assert result.code == 0, result.err
+    assert _objects(cache / "blake3") == stored
+    shutil.rmtree(cache / "models")  # only the objects are left to load from
+    with Client() as client:
+        loaded = api.load_model("models:/m/1", client=client)
+        assert loaded.metadata.tree == info.tree
+        assert np.array_equal(loaded.predict(X), sk_model.predict(X))

@@ -81,7 +81,7 @@ def _output_schema(
     try:
         raw = fl.load(folder, options, trusted=True)  # the files this call just wrote
         output = fl.predict(raw, sig.check(example))
-    except (LoomError, Exception) as exc:  # the user's model code may raise anything
+    except Exception as exc:  # the user's model code may raise anything
         message = exc.message if isinstance(exc, LoomError) else f"{type(exc).__name__}: {exc}"
         warn(
             f"The model did not run on input_example ({message}); its signature has no outputs.",
