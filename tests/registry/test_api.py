@@ -165,3 +165,28 @@ def test_a_wrong_loom_model_yaml_is_refused_naming_the_file(
             api.load_model(f"runs:/{run_id}/forged-{n}", client=client)
         assert f"loom-model.yaml of runs:/{run_id}/forged-{n}" in err.value.message
         assert why in err.value.message
+
+
+def test_the_fluent_names_from_the_issue(store_uri, data, sk_model) -> None:
+    import loom
+
+    X, _ = data
+    loom.set_tracking_uri(store_uri)
+    with loom.start_run() as run:
+        info = loom.log_model(sk_model, "model", input_example=X[:5])
+    assert info.run_id == run.run_id
+    mv = loom.register_model(f"runs:/{run.run_id}/model", "rag-embedder", semver="1.2.0")
+    event = loom.set_alias("rag-embedder", "production", mv.version, comment="recall@10 0.92")
+    assert (event.to_version, event.comment) == (1, "recall@10 0.92")
+    model = loom.load_model("models:/rag-embedder@production")
+    assert np.array_equal(model.predict(X), sk_model.predict(X))
+    with loom.Client(store_uri) as c:
+        held = c.get_model_version_by_alias("rag-embedder", "production")
+    assert (held.version, held.semver, held.tree) == (1, "1.2.0", info.tree)
+
+
+def test_a_client_without_a_run_id_is_a_usage_error(client, sk_model) -> None:
+    from loom.errors import UsageError
+
+    with pytest.raises(UsageError, match="needs run_id= too"):
+        api.log_model(sk_model, "model", client=client)
