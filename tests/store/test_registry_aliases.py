@@ -244,3 +244,20 @@ def test_alias_at_time_with_10000_events_is_right_and_fast(store: Store, model: 
     assert len(store.get_alias_history(model, "production")) == 10_000
     # a new move continues where the bulk history ends
     assert store.set_registered_model_alias(model, "production", 1).from_version == events[-1][1]
+
+
+def test_every_alias_of_every_model_is_found(store: Store, model: str) -> None:
+    """Aliases whose names sort next to each other (the skip scan steps from one to the
+    next), a deleted one, and a second model with its own."""
+    names = ["a", "a-b", "a_b", "a0", "ab", "b", "production", "z-9"]
+    for i, alias in enumerate(names):
+        store.set_registered_model_alias(model, alias, 1 + i % 5)
+    store.delete_registered_model_alias(model, "a_b")
+    store.create_model_version("other", "src", tree(1))
+    store.set_registered_model_alias("other", "production", 1)
+    expected = {a: 1 + i % 5 for i, a in enumerate(names) if a != "a_b"}
+    assert store.get_aliases_at(model) == expected
+    assert store.get_registered_model(model).aliases == expected
+    listed = {m.name: m.aliases for m in store.list_registered_models()}
+    assert listed == {model: expected, "other": {"production": 1}}
+    assert store.get_model_version(model, 1).aliases == ("a", "b")

@@ -17,7 +17,7 @@ from loom.errors import AlreadyExistsError, ConflictError, NotFoundError
 from loom.store.alias_events import aliases_at, record_move
 from loom.store.base import StoreBase, chunks, now_ms
 from loom.store.engine import retrying
-from loom.store.entities import AliasEventKind, Lifecycle, ModelVersion, ViewType
+from loom.store.entities import AliasEvent, AliasEventKind, Lifecycle, ModelVersion, ViewType
 from loom.store.experiments import lifecycles
 from loom.store.registered_models import lock_model, model_row
 from loom.store.registry_checks import (
@@ -182,9 +182,10 @@ class ModelVersionsMixin(StoreBase):
     @retrying
     def delete_model_version(
         self, name: str, version: int | str, force: bool = False, user: str | None = None
-    ) -> None:
+    ) -> list[AliasEvent]:
         """Soft delete (``restore_model_version`` undoes it). A version an alias points at
-        needs ``force``, which also moves those aliases to nothing (DELETE events)."""
+        needs ``force``, which also moves those aliases to nothing: the DELETE events
+        written for them come back."""
         with self._write() as conn:
             lock_model(conn, name)
             number = version_row(conn, name, version).version
@@ -201,12 +202,13 @@ class ModelVersionsMixin(StoreBase):
                     version=number,
                     aliases=held,
                 )
-            for alias in held:
-                comment = f"version {number} deleted"
-                record_move(
-                    conn, name, alias, None, AliasEventKind.DELETE, user=user, comment=comment
-                )
+            comment = f"version {number} deleted"
+            events = [
+                record_move(conn, name, a, None, AliasEventKind.DELETE, user=user, comment=comment)
+                for a in held
+            ]
             _touch(conn, name, number, lifecycle_stage=Lifecycle.DELETED.value)
+            return events
 
     @retrying
     def restore_model_version(self, name: str, version: int | str) -> None:

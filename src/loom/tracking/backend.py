@@ -498,8 +498,8 @@ class LocalBackend(Backend):
 
     def delete_model_version(
         self, name: str, version: int, force: bool = False, user: str | None = None
-    ) -> None:
-        self.store.delete_model_version(name, version, force=force, user=user)
+    ) -> list[AliasEvent]:
+        return self.store.delete_model_version(name, version, force=force, user=user)
 
     def restore_model_version(self, name: str, version: int) -> None:
         self.store.restore_model_version(name, version)

@@ -103,8 +103,9 @@ class RegistryBackend(abc.ABC):
     @abc.abstractmethod
     def delete_model_version(
         self, name: str, version: int, force: bool = False, user: str | None = None
-    ) -> None:
-        """Soft delete; a version holding an alias needs ``force`` (which removes them)."""
+    ) -> list[AliasEvent]:
+        """Soft delete; a version holding an alias needs ``force``, which removes them
+        (the DELETE events come back)."""
 
     @abc.abstractmethod
     def restore_model_version(self, name: str, version: int) -> None: ...

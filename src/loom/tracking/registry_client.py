@@ -124,9 +124,12 @@ class RegistryClient:
     def delete_model_version_tag(self, name: str, version: int, key: str) -> None:
         self.backend.delete_model_version_tag(name, version, key)
 
-    def delete_model_version(self, name: str, version: int, force: bool = False) -> None:
-        """Soft delete; a version an alias points at needs ``force`` (it removes them)."""
-        self.backend.delete_model_version(name, version, force, user=env.current_user())
+    def delete_model_version(
+        self, name: str, version: int, force: bool = False
+    ) -> list[AliasEvent]:
+        """Soft delete; a version an alias points at needs ``force``, which removes those
+        aliases (their DELETE events come back)."""
+        return self.backend.delete_model_version(name, version, force, user=env.current_user())
 
     def restore_model_version(self, name: str, version: int) -> None:
         self.backend.restore_model_version(name, version)
