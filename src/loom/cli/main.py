@@ -36,7 +36,7 @@ def _register() -> None:
     # Each module adds its commands; imports of heavy libraries happen inside commands.
     import importlib
 
-    for name in ("data", "remote", "tracking", "models", "db"):
+    for name in ("data", "remote", "tracking", "models", "models_register", "db"):
         try:
             module = importlib.import_module(f"loom.cli.{name}")
         except ModuleNotFoundError as exc:
