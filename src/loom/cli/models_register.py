@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
 
 def register_command(
     model_uri: str = typer.Argument(
-        ..., metavar="URI", help="runs:/RUN_ID/path, models:/m-<id> or models:/NAME/VERSION."
+        ..., metavar="URI", help="runs:/RUN_ID/path, models:/m-… or models:/NAME/VERSION."
     ),
     name: str = typer.Argument(..., help="The registered model's name."),
     semver: str | None = typer.Option(None, "--semver", help="A SemVer 2.0 label, e.g. 1.2.0."),
