@@ -23,7 +23,8 @@ ALLOWED: dict[str, set[str]] = {
     "store": BASE | {"store"},
     "api": BASE | {"api"},
     "tracking": BASE | {"objects", "data", "store", "api", "tracking"},
-    "registry": BASE | {"objects", "store", "registry"},
+    # above tracking: a model package is stored as run artifacts (issue 12's plan)
+    "registry": BASE | {"objects", "data", "store", "api", "tracking", "registry"},
     "pipelines": BASE | {"objects", "data", "tracking", "pipelines"},
     "lineage": BASE | {"objects", "data", "store", "tracking", "registry", "pipelines", "lineage"},
 }

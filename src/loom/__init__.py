@@ -11,7 +11,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {"data", "objects", "store", "tracking", "errors", "config"}
+_SUBMODULES = {"data", "objects", "store", "tracking", "registry", "errors", "config"}
 
 # Fluent tracking API, resolved lazily from loom.tracking.fluent.
 _FLUENT = {
@@ -33,6 +33,9 @@ _FLUENT = {
     "get_tracking_uri",
 }
 
+# The model registry's fluent functions, from loom.registry.api (flavors load on use).
+_REGISTRY = {"log_model", "register_model", "load_model", "set_alias"}
+
 
 def __getattr__(name: str) -> Any:
     if name in _SUBMODULES:
@@ -41,8 +44,10 @@ def __getattr__(name: str) -> Any:
         return importlib.import_module("loom.tracking.client").Client
     if name in _FLUENT:
         return getattr(importlib.import_module("loom.tracking.fluent"), name)
+    if name in _REGISTRY:
+        return getattr(importlib.import_module("loom.registry.api"), name)
     raise AttributeError(f"module 'loom' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _SUBMODULES | _FLUENT | {"Client"})
+    return sorted(set(globals()) | _SUBMODULES | _FLUENT | _REGISTRY | {"Client"})

@@ -7,6 +7,7 @@ the server (later) maps ``code`` to an HTTP status.
     LoomError
     ├── UsageError              bad input from the caller (4xx)
     │   ├── ValidationError     a value breaks a documented limit
+    │   │   └── PackageError    a model package's loom-model.yaml is missing or wrong
     │   ├── NotFoundError       a named thing does not exist
     │   ├── AlreadyExistsError  a unique name is taken
     │   └── ConflictError       a write contradicts what is stored
@@ -61,6 +62,10 @@ class UsageError(LoomError):
 
 class ValidationError(UsageError):
     code = "INVALID_PARAMETER_VALUE"
+
+
+class PackageError(ValidationError):
+    """A model package's ``loom-model.yaml`` is missing or wrong (the message names it)."""
 
 
 class NotFoundError(UsageError):

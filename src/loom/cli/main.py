@@ -36,7 +36,8 @@ def _register() -> None:
     # Each module adds its commands; imports of heavy libraries happen inside commands.
     import importlib
 
-    for name in ("data", "remote", "tracking", "models", "models_query", "lineage", "db"):
+    modules = ("data", "remote", "tracking", "models", "models_register", "models_query")
+    for name in (*modules, "lineage", "db"):
         try:
             module = importlib.import_module(f"loom.cli.{name}")
         except ModuleNotFoundError as exc:

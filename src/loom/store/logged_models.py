@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, Row, insert, select
 
 from loom import paths
-from loom.errors import NotFoundError
+from loom.errors import AlreadyExistsError, NotFoundError, ValidationError
 from loom.store.base import StoreBase, now_ms
 from loom.store.engine import retrying
 from loom.store.entities import LoggedModel
@@ -34,6 +34,7 @@ class LoggedModelsMixin(StoreBase):
         *,
         run_id: str | None = None,
         tags: dict[str, str] | None = None,
+        model_id: str | None = None,
     ) -> LoggedModel:
         """Record a model package logged under ``name`` (its artifact path); its id is
         ``m-`` and 32 hex digits.
@@ -45,7 +46,13 @@ class LoggedModelsMixin(StoreBase):
         name = check_text_field(
             "logged model name", paths.check_relative(name, "model path"), KEY_LEN
         )
-        model_id = "m-" + uuid.uuid4().hex
+        if model_id is None:
+            model_id = "m-" + uuid.uuid4().hex
+        elif not isinstance(model_id, str) or not _MODEL_ID.fullmatch(model_id):
+            raise ValidationError(
+                f"Invalid logged model id {model_id!r}: it is 'm-' and 32 hex digits.",
+                hint="Leave model_id out to get a fresh one.",
+            )
         row = {
             "model_id": model_id,
             "experiment_id": eid,
@@ -68,6 +75,8 @@ class LoggedModelsMixin(StoreBase):
                 )
             if run_id is not None:
                 require_run(conn, run_id, active=True)
+            if _select(conn, model_id) is not None:
+                raise AlreadyExistsError(f"Logged model {model_id} already exists.")
             conn.execute(insert(_L).values(row))
             rows = [{"model_id": model_id, "key": k, "value": v} for k, v in tags.items()]
             upsert(conn, LoggedModelTagRow, rows, ["model_id", "key"], ["value"])

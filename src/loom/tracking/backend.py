@@ -576,9 +576,16 @@ class LocalBackend(Backend):
         *,
         run_id: str | None = None,
         tags: Mapping[str, str] | None = None,
+        model_id: str | None = None,
     ) -> LoggedModel:
         return self.store.create_logged_model(
-            experiment_id, name, tree, flavor, run_id=run_id, tags=dict(tags) if tags else None
+            experiment_id,
+            name,
+            tree,
+            flavor,
+            run_id=run_id,
+            tags=dict(tags) if tags else None,
+            model_id=model_id,
         )
 
     def get_logged_model(self, model_id: str) -> LoggedModel:

@@ -161,7 +161,10 @@ class RegistryBackend(abc.ABC):
         *,
         run_id: str | None = None,
         tags: Mapping[str, str] | None = None,
-    ) -> LoggedModel: ...
+        model_id: str | None = None,
+    ) -> LoggedModel:
+        """``model_id`` may be chosen by the caller (``m-`` + 32 hex digits; log_model writes
+        it into the package before the row exists); AlreadyExistsError if taken."""
 
     @abc.abstractmethod
     def get_logged_model(self, model_id: str) -> LoggedModel: ...

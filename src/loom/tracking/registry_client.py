@@ -187,9 +187,10 @@ class RegistryClient:
         *,
         run_id: str | None = None,
         tags: Mapping[str, Any] | None = None,
+        model_id: str | None = None,
     ) -> LoggedModel:
         return self.backend.create_logged_model(
-            experiment_id, name, tree, flavor, run_id=run_id, tags=_strs(tags)
+            experiment_id, name, tree, flavor, run_id=run_id, tags=_strs(tags), model_id=model_id
         )
 
     def get_logged_model(self, model_id: str) -> LoggedModel:
