@@ -66,7 +66,7 @@ def test_forward_from_the_raw_data_reaches_the_model_version(chain, client) -> N
 
 def test_bad_model_uris_are_clear_errors(client) -> None:
     _register(client, "rag", None, b"w")
-    with pytest.raises(ValidationError, match="not a version number"):
+    with pytest.raises(ValidationError, match="neither a version number nor 'latest'"):
         trace(client, "models:/rag/abc")
     with pytest.raises(ValidationError, match="names no version"):
         trace(client, "models:/rag")

@@ -1,8 +1,6 @@
 """From ``models:/…`` to a version, and a version to the run and data that made it.
 
-The URI forms are those of ``loom.registry.uri`` (registry.md): ``models:/NAME/3``,
-``models:/NAME@alias``, ``models:/NAME/latest``, ``models:/m-<32 hex>``. Registered
-names hold no ``/``, ``@`` nor ``:``, so splitting on them is unambiguous.
+URIs are parsed by ``loom.registry.uri``, the one rule for them.
 
     >>> version_ref("3"), version_ref("latest"), version_ref("production")
     (3, 'latest', '@production')
@@ -10,14 +8,10 @@ names hold no ``/``, ``@`` nor ``:``, so splitting on them is unambiguous.
 
 from __future__ import annotations
 
-import re
-
 from loom.entities import ModelVersion
 from loom.errors import ValidationError
+from loom.registry import uri as uris
 from loom.tracking.client import Client
-
-FORMS = "models:/NAME/VERSION, models:/NAME@ALIAS, models:/NAME/latest or models:/m-<32 hex>"
-_LOGGED = re.compile(r"m-[0-9a-f]{32}")
 
 
 def version_ref(text: str) -> int | str:
@@ -39,37 +33,18 @@ def get_version(client: Client, name: str, ref: int | str) -> ModelVersion:
     return client.get_model_version_by_alias(name, ref.removeprefix("@"))
 
 
-def parse_model_uri(uri: str) -> tuple[str, int | str]:
-    """``(name, ref)`` of a ``models:/`` URI, or ``("", model_id)`` for a logged model."""
-    rest = uri.removeprefix("models:/")
-    if _LOGGED.fullmatch(rest):
-        return "", rest
-    if "@" in rest:
-        name, _, alias = rest.partition("@")
-        ref: int | str = "@" + alias
-    elif "/" in rest:
-        name, _, number = rest.rpartition("/")
-        ref = "latest" if number == "latest" else version_ref(number)
-        if isinstance(ref, str) and ref != "latest":
-            raise _bad(uri, f"{number!r} is not a version number")
-    else:
-        raise _bad(uri, "it names no version")
-    if not name or "/" in name or ":" in name or (isinstance(ref, str) and ref in ("@", "")):
-        raise _bad(uri, "the name or the alias is empty or holds '/' or ':'")
-    return name, ref
-
-
 def version_for_uri(client: Client, uri: str) -> ModelVersion:
-    name, ref = parse_model_uri(uri)
-    if not name:
-        raise ValidationError(
-            f"{uri} is a logged model, not a registered version.",
-            hint="Trace its run instead: `loom lineage RUN_ID` "
-            "(`loom runs show` lists the run's models).",
-            uri=uri,
-        )
-    return get_version(client, name, ref)
-
-
-def _bad(uri: str, why: str) -> ValidationError:
-    return ValidationError(f"Malformed model URI {uri!r}: {why}.", hint=f"Use {FORMS}.", uri=uri)
+    """The registered version a ``models:/`` URI names (the registry's one URI rule)."""
+    parsed = uris.parse(uri)
+    if isinstance(parsed, uris.VersionURI):
+        return client.get_model_version(parsed.name, parsed.version)
+    if isinstance(parsed, uris.AliasURI):
+        return client.get_model_version_by_alias(parsed.name, parsed.alias)
+    if isinstance(parsed, uris.LatestURI):
+        return client.get_latest_version(parsed.name)
+    raise ValidationError(
+        f"{uri} is a logged model or a run's artifact, not a registered version.",
+        hint="Trace its run instead: `loom lineage RUN_ID` "
+        "(`loom runs show` lists the run's models).",
+        uri=uri,
+    )
