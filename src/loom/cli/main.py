@@ -36,8 +36,8 @@ def _register() -> None:
     # Each module adds its commands; imports of heavy libraries happen inside commands.
     import importlib
 
-    modules = ("data", "remote", "tracking", "models", "models_register", "models_query")
-    for name in (*modules, "lineage", "db"):
+    models = ("models", "models_register", "models_query", "models_serve")
+    for name in ("data", "remote", "tracking", *models, "lineage", "db"):
         try:
             module = importlib.import_module(f"loom.cli.{name}")
         except ModuleNotFoundError as exc:

@@ -38,7 +38,7 @@ from loom.registry.package import FILE, PackageMeta
 from loom.registry.pyfunc import LoadedModel, ModelMetadata
 from loom.registry.resolve import Source, read_meta, resolve
 from loom.registry.signature import Signature
-from loom.tracking import artifact_refs
+from loom.tracking import artifact_refs, artifacts
 from loom.tracking.client import Client
 
 
@@ -113,7 +113,8 @@ def log_model(
             model_id=model_id,
             artifact_path=path,
         )
-        arts = client.log_artifacts(run_id, folder, path)
+        # the package is recorded as a model output below, not also as a folder output
+        arts, _ = artifacts.log_folder(client.backend, run_id, folder, path, output=False)
         tree = Tree.from_entries(TreeEntry(a.path[len(path) + 1 :], a.hash, a.size) for a in arts)
         _store_tree(client, tree, run_id)
         client.create_logged_model(

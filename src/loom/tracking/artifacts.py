@@ -48,6 +48,22 @@ def log_file(backend: Backend, run_id: str, local: StrPath, prefix: str | None) 
 
 
 def log_dir(backend: Backend, run_id: str, local: StrPath, prefix: str | None) -> list[Artifact]:
+    return log_folder(backend, run_id, local, prefix)[0]
+
+
+def log_folder(
+    backend: Backend,
+    run_id: str,
+    local: StrPath,
+    prefix: str | None,
+    *,
+    output: bool = True,
+) -> tuple[list[Artifact], Tree | None]:
+    """Log a folder's files as artifacts and (``output``) the folder as the run's output;
+    returns the artifacts and, with ``output``, the folder's tree.
+
+    ``log_model`` logs a package with ``output=False`` and records it as a model output
+    itself (its tree, like every registry tree, is built from the artifacts)."""
     root = Path(local)
     if not root.is_dir():
         raise NotFoundError(
@@ -69,17 +85,20 @@ def log_dir(backend: Backend, run_id: str, local: StrPath, prefix: str | None) -
         Artifact(artifact_path(prefix, rel), oid, size)
         for rel, (oid, size) in zip(rels, stored, strict=True)
     ]
-    if arts:  # an empty folder has no content to link by: no output either
-        backend.log_artifacts(run_id, arts)
-        entries = [
-            TreeEntry(rel, oid, size, stats[rel].exec)
-            for rel, (oid, size) in zip(rels, stored, strict=True)
-        ]
-        tree = Tree.from_entries(entries)
-        backend.put_bytes(tree.to_bytes())  # the listing, stored as `loom add` stores it
-        name = artifact_path(None, prefix.rstrip("/")) if prefix else root.resolve().name or "."
-        backend.log_outputs(run_id, [RunOutput(name, tree.oid, tree.size, "directory")])
-    return arts
+    if not arts or not output:  # an empty folder has no content to link by: no output
+        if arts:
+            backend.log_artifacts(run_id, arts)
+        return arts, None
+    backend.log_artifacts(run_id, arts)
+    entries = [
+        TreeEntry(rel, oid, size, stats[rel].exec)
+        for rel, (oid, size) in zip(rels, stored, strict=True)
+    ]
+    tree = Tree.from_entries(entries)
+    backend.put_bytes(tree.to_bytes())  # the listing, stored as `loom add` stores it
+    name = artifact_path(None, prefix.rstrip("/")) if prefix else root.resolve().name or "."
+    backend.log_outputs(run_id, [RunOutput(name, tree.oid, tree.size, "directory")])
+    return arts, tree
 
 
 def log_bytes(backend: Backend, run_id: str, data: bytes, path: str) -> Artifact:
