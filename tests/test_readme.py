@@ -65,6 +65,7 @@ def sandbox(tmp_path: Path):
             ["bash", "-c", line], cwd=work, env=env, capture_output=True, text=True, timeout=120
         )
 
+    sh.env = env  # type: ignore[attr-defined]
     return work, sh
 
 
@@ -148,3 +149,43 @@ def test_tracking_quick_start_finds_its_run(sandbox):
         work / "training_config.yaml"
     ).read_bytes()
     assert (out / "reports/eval.md").read_bytes() == (work / "reports/eval.md").read_bytes()
+
+
+def test_registry_quick_start_answers_the_seeds_question(sandbox):
+    """The registry example, then its commands: the last one says which version was in
+    production, its recall@10, its run and its data. The serving block runs the server in
+    the background (the only difference from typing it) and sends the README's request."""
+    work, sh = sandbox
+    assert sh("git init -q && loom init").returncode == 0
+    (work / "data/train").mkdir(parents=True)
+    (work / "data/train/part-0.csv").write_text("q,doc\nhello,world\n")
+    [(lang, script), (_, commands), (_, serving)] = fenced_blocks("Model registry quick-start")
+    assert lang == "python"
+    (work / "registry.py").write_text(script)
+    r = sh("python registry.py")
+    assert r.returncode == 0, r.stderr
+    assert re.fullmatch(r"\[[01] [01] [01]\]\n", r.stdout), r.stdout
+
+    outputs = {}
+    for line in command_lines(commands):
+        r = sh(line)
+        assert r.returncode == 0, f"{line}\n{r.stdout}\n{r.stderr}"
+        assert "Traceback" not in r.stderr
+        outputs[" ".join(line.split()[:3])] = r.stdout
+    assert "rag-embedder" in outputs["loom models list"]
+    assert "production" in outputs["loom models history"]
+    assert "data/train" in outputs["loom lineage models:/rag-embedder@production"]
+    answer = outputs["loom models at"]
+    assert "rag-embedder" in answer and "0.92" in answer and "data/train" in answer
+
+    serve, curl = command_lines(serving)
+    server = subprocess.Popen(["bash", "-c", f"exec {serve}"], cwd=work, env=sh.env)
+    try:
+        from tests.conftest import wait_for
+
+        wait_for(lambda: sh("curl -sf localhost:5001/health").returncode == 0, timeout=60)
+        r = sh(curl)
+        assert r.returncode == 0 and re.fullmatch(r'\{"predictions":\[[01]\]\}', r.stdout)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
