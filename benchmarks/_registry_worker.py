@@ -5,6 +5,7 @@ Run by ``registry_vs_mlflow.py`` with each tool's own venv python:
     python _registry_worker.py loom cycle WORKDIR N      # log + register + load, N times
     python _registry_worker.py mlflow prepare WORKDIR    # one registered model to serve
     python _registry_worker.py loom history WORKDIR N    # N alias events, then "at" queries
+    python _registry_worker.py loom cold WORKDIR         # a fresh process loads and scores
 
 Everything a tool needs is imported and the models are trained before the clock
 starts; each cycle logs a different model (so no tool can skip work as a repeat).
@@ -76,6 +77,25 @@ def prepare(tool: str, work: Path) -> dict:
     return {"uri": "models:/clf/1"}
 
 
+def cold_load(tool: str, work: Path) -> dict:
+    """Load and score the prepared model; the harness times the whole process."""
+    import numpy as np
+
+    x = np.zeros((1, 8))
+    if tool == "loom":
+        import loom
+
+        loom.set_tracking_uri(f"sqlite:///{work / 'loom.db'}")
+        loom.load_model("models:/clf/1").predict(x)
+    else:
+        import mlflow
+        import mlflow.pyfunc
+
+        mlflow.set_tracking_uri(f"sqlite:///{work / 'mlflow.db'}")
+        mlflow.pyfunc.load_model("models:/clf/1").predict(x)
+    return {}
+
+
 def loom_history(work: Path, n: int) -> dict:
     """``n`` moves of one alias over a year, then which version held it at 50 instants."""
     from loom.store import open_store
@@ -113,6 +133,8 @@ def main() -> int:
         out = (loom_cycle if tool == "loom" else mlflow_cycle)(work, n)
     elif op == "prepare":
         out = prepare(tool, work)
+    elif op == "cold":
+        out = cold_load(tool, work)
     elif op == "history":
         out = loom_history(work, n)
     else:
