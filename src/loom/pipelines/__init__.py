@@ -1,0 +1,1 @@
+"""Pipelines: ``loom.yaml`` stages, ``loom.lock``, ``loom repro`` (issue 13)."""

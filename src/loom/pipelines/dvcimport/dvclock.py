@@ -1,0 +1,146 @@
+"""``dvc.lock`` -> ``loom.lock`` entries, so ``loom repro`` reruns nothing DVC considered done.
+
+A stage's entry is written when every dep and out DVC locked can be matched to
+bytes with the md5 DVC recorded (in the workspace, else in DVC's cache): the
+entry then holds Loom's hashes of those same bytes, the params as DVC recorded
+them and DVC's resolved cmd. Whatever changed since DVC ran the stage (a param,
+the cmd in dvc.yaml, a dep's content) then differs from the entry, and
+``loom repro`` reruns the stage, as ``dvc repro`` would. A stage whose recorded
+bytes can't be found at all gets no entry (it will run). Paths in ``dvc.lock``
+are relative to the stage's ``wdir`` (which only ``dvc.yaml`` holds); in
+``loom.lock`` they are relative to the root. Outs go into the Loom cache; one
+missing from the workspace is put back from there (DVC's run cache would have
+restored it the same way).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import shlex
+from typing import Any
+
+from loom.data import gitignore
+from loom.data.checkout import checkout_targets
+from loom.data.pointer import Pointer
+from loom.data.select import Target
+from loom.pipelines.dvcimport.project import out_hash
+from loom.pipelines.dvcimport.report import Report
+from loom.pipelines.dvcimport.sources import Found, Sources
+
+
+class _Unlocked(Exception):
+    """The stage can't be locked; the message says why."""
+
+
+def convert(
+    lock: dict[str, Any], stages: dict[str, dict[str, Any]], sources: Sources, report: Report
+) -> dict[str, dict[str, Any]]:
+    """Loom lock entries (name -> entry) for the stages of ``lock`` (parsed dvc.lock);
+    ``stages`` are dvc.yaml's stages with their templates filled in."""
+    entries: dict[str, dict[str, Any]] = {}
+    for name, locked in (lock.get("stages") or {}).items():
+        definition = stages.get(name)
+        if definition is None:
+            report.needs("stage", name, "in dvc.lock but no longer in dvc.yaml; left out")
+            continue
+        if not isinstance(locked, dict):
+            report.needs("stage", name, "dvc.lock's entry is not a mapping; left out")
+            continue
+        try:
+            entries[name] = _entry(name, locked, definition, sources, report)
+        except _Unlocked as why:
+            report.needs(
+                "stage",
+                name,
+                f"not locked, so `loom repro` will run it: {why}",
+                hint="Run `dvc pull` or `dvc repro` before the import if DVC had it up to date.",
+            )
+    return entries
+
+
+def _entry(
+    name: str, locked: dict, definition: dict, sources: Sources, report: Report
+) -> dict[str, Any]:
+    wdir = posixpath.normpath(str(definition.get("wdir") or "."))
+    cmd = locked.get("cmd")
+    entry: dict[str, Any] = {"cmd": " && ".join(cmd) if isinstance(cmd, list) else cmd}
+    if wdir != ".":
+        entry["wdir"] = wdir
+    entry["deps"] = [_hashed(d, wdir, sources, store=False) for d in locked.get("deps") or []]
+    params = {_rel(wdir, file): values for file, values in (locked.get("params") or {}).items()}
+    if params:
+        entry["params"] = params
+    uncached = _uncached(definition)
+    outs, restore = [], []
+    for o in locked.get("outs") or []:
+        cache = _rel(wdir, o.get("path", "")) not in uncached
+        found, row = _found(o, wdir, sources, store=cache)
+        if not cache:
+            row["cache"] = False
+        elif found.source != "workspace":
+            restore.append(found)
+        outs.append(row)
+    entry["outs"] = outs
+    _restore(sources, restore, name, report)
+    report.done("stage", name, "locked: `loom repro` skips it while nothing changes")
+    return entry
+
+
+def _hashed(locked: Any, wdir: str, sources: Sources, *, store: bool) -> dict[str, Any]:
+    return _found(locked, wdir, sources, store=store)[1]
+
+
+def _found(locked: Any, wdir: str, sources: Sources, *, store: bool) -> tuple[Found, dict]:
+    if not isinstance(locked, dict) or not isinstance(locked.get("path"), str):
+        raise _Unlocked(f"dvc.lock holds an entry without a path ({locked!r})")
+    rel = _rel(wdir, locked["path"])
+    want = out_hash(locked)
+    if want is None:
+        raise _Unlocked(f"dvc.lock records no md5 for {rel}")
+    found = sources.find(rel, want, store=store)
+    if isinstance(found, str):
+        raise _Unlocked(found)
+    row: dict[str, Any] = {"path": rel, "hash": found.oid, "size": found.size}
+    if found.kind == "dir":
+        row["files"] = found.files
+    row["kind"] = found.kind
+    return found, row
+
+
+def _rel(wdir: str, path: str) -> str:
+    return posixpath.normpath(posixpath.join(wdir, path))
+
+
+def _uncached(definition: dict) -> set[str]:
+    """Root-relative paths of the stage's outs, metrics and plots marked ``cache: false``."""
+    wdir = posixpath.normpath(str(definition.get("wdir") or "."))
+    out = set()
+    for key in ("outs", "metrics", "plots"):
+        for entry in definition.get(key) or []:
+            if isinstance(entry, dict) and len(entry) == 1:
+                [(path, opts)] = entry.items()
+                if isinstance(opts, dict) and opts.get("cache") is False:
+                    out.add(_rel(wdir, str(path)))
+    return out
+
+
+def _restore(sources: Sources, found: list[Found], stage: str, report: Report) -> None:
+    """Outs stored from DVC's cache: ignored by git like any out, and put in the workspace
+    if they are missing there (one that differs is left: the stage will rerun)."""
+    ws = sources.ws
+    targets = []
+    for f in found:
+        full = ws.path_of(f.rel)
+        gitignore.ensure_ignored(full.parent, full.name)
+        if not full.exists() and not full.is_symlink():
+            ptr = Pointer(f.rel, f.oid, f.size, f.kind, f.files)  # type: ignore[arg-type]
+            targets.append(Target(ptr))
+    if not targets:
+        return
+    result, problems = checkout_targets(ws, targets)
+    for t in targets:
+        if t.ptr.rel in result.failed:
+            report.needs("stage", stage, f"{t.ptr.rel} could not be put back from the cache",
+                         hint=f"Run `loom repro {shlex.quote(stage)}`.")  # fmt: skip
+        else:
+            report.done("stage", stage, f"{t.ptr.rel} was missing: put back from DVC's cache")

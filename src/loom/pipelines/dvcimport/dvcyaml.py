@@ -1,0 +1,75 @@
+"""``dvc.yaml`` -> ``loom.yaml``: the same stages, templating kept as templating.
+
+``loom.yaml`` reads the subset of ``dvc.yaml`` that real projects use, with
+paths relative to the stage's ``wdir`` as in DVC, so most files carry over
+unchanged, and then they are copied as they are (comments kept). Keys Loom has
+no use for are left out and reported: top-level ``plots``/``metrics``/
+``params``/``artifacts``/``datasets``, a stage's ``desc``/``meta``, an out's
+``remote``/``push``/``desc``/``type``/``labels``/``meta``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loom.pipelines.dvcimport.report import Report
+
+TOP_KEYS = {"vars", "stages"}
+STAGE_KEYS = {
+    "cmd", "wdir", "deps", "params", "outs", "metrics", "plots",
+    "frozen", "always_changed", "foreach", "do", "matrix",
+}  # fmt: skip
+OUT_FLAGS = {"cache", "persist"}
+PLOT_FLAGS = OUT_FLAGS | {"x", "y", "template", "title", "x_label", "y_label", "header"}
+
+
+def convert(doc: dict[str, Any], report: Report) -> dict[str, Any]:
+    """The ``loom.yaml`` document for the parsed ``dvc.yaml`` ``doc``; drops go to ``report``."""
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        if key in TOP_KEYS:
+            out[key] = value
+        else:
+            report.needs(
+                "pipeline",
+                f"dvc.yaml: {key}",
+                f"top-level `{key}:` has no loom.yaml counterpart and was left out",
+                hint="Declare metrics and plots on the stage that writes them.",
+            )
+    stages = out.get("stages") or {}
+    out["stages"] = {name: _stage(name, body, report) for name, body in stages.items()}
+    return out
+
+
+def _stage(name: str, body: Any, report: Report) -> Any:
+    if not isinstance(body, dict):
+        return body  # the pipeline parser says what is wrong, with the line
+    kept = {}
+    for key, value in body.items():
+        if key == "do" and isinstance(value, dict):
+            kept[key] = _stage(name, value, report)
+        elif key in ("outs", "metrics", "plots") and isinstance(value, list):
+            flags = PLOT_FLAGS if key == "plots" else OUT_FLAGS
+            kept[key] = [_out(name, entry, flags, report) for entry in value]
+        elif key in STAGE_KEYS:
+            kept[key] = value
+        else:
+            report.needs("stage", name, f"`{key}:` has no loom.yaml counterpart and was left out")
+    return kept
+
+
+def _out(stage: str, entry: Any, flags: set[str], report: Report) -> Any:
+    if not isinstance(entry, dict) or len(entry) != 1:
+        return entry
+    [(path, opts)] = entry.items()
+    if not isinstance(opts, dict):
+        return entry
+    dropped = sorted(set(opts) - flags)
+    if dropped:
+        report.needs(
+            "stage",
+            stage,
+            f"{path}: {', '.join(dropped)} left out (loom.yaml takes {', '.join(sorted(flags))})",
+        )
+    kept = {k: v for k, v in opts.items() if k in flags}
+    return {path: kept} if kept else path
