@@ -134,6 +134,12 @@ def _write_pipeline(project: DvcProject, dvc_doc: dict, loom_doc: dict, report: 
     if loom_doc == dvc_doc:
         text = (project.root / "dvc.yaml").read_text(encoding="utf-8")
     else:
+        report.needs(
+            "pipeline",
+            "loom.yaml",
+            "written anew from dvc.yaml's values, so its comments are not kept",
+            hint="Compare it with dvc.yaml; the report lists each change.",
+        )
         text = "# Converted from dvc.yaml by `loom import-dvc`.\n" + yaml.safe_dump(
             loom_doc, sort_keys=False, allow_unicode=True
         )

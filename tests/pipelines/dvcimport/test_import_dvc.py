@@ -1,0 +1,203 @@
+"""``loom import-dvc`` on projects that real DVC built (see conftest.py and projects.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import yaml
+
+from loom.data.walk import walk_files
+from loom.objects.hashing import hash_file
+from loom.objects.tree import Tree, TreeEntry
+from tests.pipelines.dvcimport.projects import GET_STARTED_DVC_YAML, RICH_DVC_YAML
+
+
+def loom_hash(path: Path) -> str:
+    """Loom's hash of what ``path`` holds, computed here from the bytes (not by the code
+    under test): BLAKE3 of a file, or the hash of a folder's tree manifest."""
+    if path.is_file():
+        return hash_file(path)
+    stats = walk_files(path)
+    entries = [TreeEntry(r, hash_file(path / r), s.key[2], s.exec) for r, s in stats.items()]
+    return Tree.from_entries(entries).oid
+
+
+def read_yaml(path: Path):
+    return yaml.safe_load(path.read_text())
+
+
+def imported(loom, root: Path, *args: str) -> dict:
+    proc = loom("import-dvc", "--json", *args, cwd=root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout)
+
+
+def attention(report: dict, name: str) -> list[str]:
+    return [n["message"] for n in report["attention"] if n["name"] == name]
+
+
+def test_data_pipeline_lock_and_remote_are_converted(rich: Path, loom) -> None:
+    dvc_lock = read_yaml(rich / "dvc.lock")
+    report = imported(loom, rich)
+
+    # .dvc files -> pointers with Loom's hashes of the same bytes; data in the Loom cache
+    for rel in ("data/raw", "data/labels.csv"):
+        ptr = read_yaml(rich / f"{rel}.loom")
+        assert ptr["hash"] == loom_hash(rich / rel)
+        assert ptr["kind"] == ("dir" if rel == "data/raw" else "file")
+    assert read_yaml(rich / "data/raw.loom")["files"] == 3
+    assert "/raw" in (rich / "data/.gitignore").read_text().splitlines()
+    status = loom("status", "--json", cwd=rich)
+    assert status.returncode == 0, status.stderr
+    shutil.rmtree(rich / "data/raw")
+    (rich / "data/labels.csv").unlink()
+    assert loom("checkout", cwd=rich).returncode == 0
+    assert (rich / "data/raw/a.txt").read_text() == "one two three four\n"
+    assert os.access(rich / "data/raw/run.sh", os.X_OK)  # Loom kept the exec bit
+
+    # dvc.yaml -> loom.yaml: comments and templating kept, metrics/plots flags explicit
+    loom_yaml = (rich / "loom.yaml").read_text()
+    assert "${item}" in loom_yaml and "${extra.scale}" in loom_yaml
+    assert read_yaml(rich / "loom.yaml")["vars"] == read_yaml(rich / "dvc.yaml")["vars"]
+
+    # dvc.lock -> loom.lock: every stage, root-relative paths, Loom hashes, DVC's params
+    lock = read_yaml(rich / "loom.lock")
+    assert lock["schema"] == "loom-lock/1"
+    assert list(lock["stages"]) == list(dvc_lock["stages"])
+    small = lock["stages"]["train@small"]
+    assert small["wdir"] == "train"
+    assert small["cmd"] == dvc_lock["stages"]["train@small"]["cmd"] == "python train.py small 2"
+    assert small["params"] == {
+        "params.yaml": {"train": {"lr": 0.1, "epochs": 3}},
+        "config.json": {"extra.scale": 2},
+    }
+    by_path = {e["path"]: e for e in small["deps"] + small["outs"]}
+    assert set(by_path) == {
+        "train/train.py", "data/prepared", "train/model_small.json",
+        "train/metrics_small.json", "train/loss_small.csv",
+    }  # fmt: skip
+    for rel, entry in by_path.items():
+        assert entry["hash"] == loom_hash(rich / rel), rel
+    assert by_path["data/prepared"]["kind"] == "dir" and by_path["data/prepared"]["files"] == 2
+    assert by_path["train/metrics_small.json"]["cache"] is False
+    assert "cache" not in by_path["train/model_small.json"]
+    assert lock["stages"]["prepare"]["params"] == {"params.yaml": {"prepare.split": 0.5}}
+    assert lock["stages"]["grid@2-b"]["outs"][0]["path"] == "grid/2-b.txt"
+
+    # the DVC remote -> a Loom remote at the same place, the default; push goes there
+    remotes = json.loads(loom("remote", "list", "--json", cwd=rich).stdout)
+    assert [(r["name"], r["url"], r["default"]) for r in remotes] == [
+        ("storage", "../dvc-storage", True)
+    ]
+    assert loom("push", cwd=rich).returncode == 0
+    storage = rich.parent / "dvc-storage"
+    assert (storage / "files" / "md5").is_dir() and any((storage / "packs").iterdir())
+
+    # DVC's own files stay; the report says so
+    assert (rich / ".dvc").is_dir() and (rich / "data/raw.dvc").is_file()
+    assert attention(report, "DVC files")
+    assert {"loom.yaml", "loom.lock", "data/raw.loom"} <= set(report["written"])
+
+
+def test_the_dvc_tutorial_pipeline_converts(get_started: Path, loom) -> None:
+    report = imported(loom, get_started)
+    lock = read_yaml(get_started / "loom.lock")
+    assert list(lock["stages"]) == ["prepare", "featurize", "train", "evaluate"]
+    evaluate = lock["stages"]["evaluate"]
+    assert [o["path"] for o in evaluate["outs"]] == ["eval"]
+    assert evaluate["outs"][0]["hash"] == loom_hash(get_started / "eval")
+    assert lock["stages"]["train"]["params"] == {
+        "params.yaml": {"train.min_split": 0.01, "train.n_est": 50, "train.seed": 20170428}
+    }
+    assert read_yaml(get_started / "data/data.xml.loom")["hash"] == loom_hash(
+        get_started / "data/data.xml"
+    )
+    # the top-level metrics and plots declarations carry over as they are
+    assert read_yaml(get_started / "loom.yaml") == read_yaml(get_started / "dvc.yaml")
+    assert (get_started / "loom.yaml").read_text() == GET_STARTED_DVC_YAML
+    assert not [n for n in report["attention"] if n["kind"] == "stage"]
+
+
+def test_a_stage_dvc_would_rerun_is_left_unlocked(rich: Path, loom) -> None:
+    # after `dvc repro`, grid.py changed: DVC's md5 of that dep no longer matches
+    (rich / "src/grid.py").write_text((rich / "src/grid.py").read_text() + "# changed\n")
+    report = imported(loom, rich)
+    stages = read_yaml(rich / "loom.lock")["stages"]
+    assert not any(name.startswith("grid@") for name in stages)
+    assert {"prepare", "train@small", "train@big"} <= set(stages)
+    [why] = attention(report, "grid@1-a")
+    assert "src/grid.py differs from what DVC recorded" in why
+
+
+def test_data_comes_from_dvcs_cache_when_the_workspace_lacks_it(rich: Path, loom) -> None:
+    raw = rich / "data/raw"
+    expected = {p.name: p.read_bytes() for p in raw.iterdir()}
+    shutil.rmtree(raw)
+    (rich / "train/model_big.json").unlink()  # a stage's out, missing too
+    (rich / "data/labels.csv").write_text("edited after dvc add\n")  # differs from DVC's
+    report = imported(loom, rich)
+
+    ptr = read_yaml(rich / "data/raw.loom")
+    assert ptr["files"] == 3 and ptr["size"] == sum(len(b) for b in expected.values())
+    assert loom("checkout", "data/raw", cwd=rich).returncode == 0
+    assert {p.name: p.read_bytes() for p in raw.iterdir()} == expected
+    # DVC's version of labels.csv is what the pointer records; the edit is left alone
+    labels = read_yaml(rich / "data/labels.csv.loom")
+    assert (rich / "data/labels.csv").read_text() == "edited after dvc add\n"
+    assert labels["size"] == len("id,label\n1,cat\n2,dog\n")
+    assert any("differs from DVC's version" in m for m in attention(report, "data/labels.csv"))
+    # the missing out was put back from DVC's cache, and the stage is locked
+    assert (rich / "train/model_big.json").is_file()
+    big = read_yaml(rich / "loom.lock")["stages"]["train@big"]
+    out = next(o for o in big["outs"] if o["path"] == "train/model_big.json")
+    assert out["hash"] == loom_hash(rich / "train/model_big.json")
+
+
+def test_data_found_nowhere_is_reported_not_invented(rich: Path, loom) -> None:
+    shutil.rmtree(rich / "data/raw")
+    listing = read_yaml(rich / "data/raw.dvc")["outs"][0]["md5"]
+    # DVC's cached copy of a.txt is corrupt: it must not be imported under a wrong name
+    a_md5 = hashlib.md5(b"one two three four\n").hexdigest()
+    cached = rich / ".dvc/cache/files/md5" / a_md5[:2] / a_md5[2:]
+    os.chmod(cached, 0o644)
+    cached.write_bytes(b"rotten\n")
+    report = imported(loom, rich)
+    assert not (rich / "data/raw.loom").exists()
+    [why] = attention(report, "data/raw")
+    assert "not in the workspace" in why and "corrupt" in why
+    assert listing.endswith(".dir")
+    # the stage that reads data/raw can't be matched either: it will run
+    assert "prepare" not in read_yaml(rich / "loom.lock")["stages"]
+
+
+def test_existing_loom_files_are_not_overwritten_without_force(rich: Path, loom) -> None:
+    (rich / "loom.yaml").write_text("stages: {}\n")
+    proc = loom("import-dvc", cwd=rich)
+    assert proc.returncode == 1
+    assert "Error: loom.yaml already exists" in proc.stderr
+    assert "loom import-dvc --force" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (rich / "data/raw.loom").exists() and not (rich / "loom.lock").exists()
+    assert (rich / "loom.yaml").read_text() == "stages: {}\n"
+    imported(loom, rich, "--force")
+    assert (rich / "loom.yaml").read_text() != "stages: {}\n"
+    # a second import without --force: loom.yaml and loom.lock exist now
+    again = loom("import-dvc", cwd=rich)
+    assert again.returncode == 1 and "loom.yaml and loom.lock already exist" in again.stderr
+
+
+def test_not_a_dvc_project_and_broken_dvc_yaml_are_clear_errors(rich: Path, tmp_path, loom):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    proc = loom("import-dvc", str(plain), cwd=tmp_path)
+    assert proc.returncode == 1 and "is not a DVC project" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (plain / ".loom").exists()
+
+    (rich / "dvc.yaml").write_text(RICH_DVC_YAML.replace("deps: [data/raw,", "deps: [[data/raw"))
+    proc = loom("import-dvc", cwd=rich)
+    assert proc.returncode == 1 and "dvc.yaml:" in proc.stderr and "not valid YAML" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (rich / "data/raw.loom").exists() and not (rich / ".loom").exists()
