@@ -137,10 +137,12 @@ def _restore(sources: Sources, found: list[Found], stage: str, report: Report) -
             targets.append(Target(ptr))
     if not targets:
         return
-    result, problems = checkout_targets(ws, targets)
+    _, problems = checkout_targets(ws, targets)
+    failed = {path: exc for path, exc in problems.items}
     for t in targets:
-        if t.ptr.rel in result.failed:
-            report.needs("stage", stage, f"{t.ptr.rel} could not be put back from the cache",
+        exc = failed.get(t.ptr.rel)
+        if exc is not None:
+            report.needs("stage", stage, f"{t.ptr.rel} could not be put back: {exc.message}",
                          hint=f"Run `loom repro {shlex.quote(stage)}`.")  # fmt: skip
         else:
             report.done("stage", stage, f"{t.ptr.rel} was missing: put back from DVC's cache")
