@@ -66,8 +66,9 @@ def dvc_bin() -> Path:
 
 @pytest.fixture(scope="session")
 def tool_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Environment for DVC and Loom: ``python`` is this interpreter; DVC's global and
-    site folders are private (no analytics, no update checks, no writes to ~)."""
+    """What DVC and Loom get on top of the environment (read at each call, so a test's
+    monkeypatched variables reach them): ``python`` is this interpreter; DVC's global
+    and site folders are private (no analytics, no update checks, no writes to ~)."""
     base = tmp_path_factory.mktemp("dvc-env")
     shim = base / "bin"
     shim.mkdir()
@@ -75,7 +76,6 @@ def tool_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     for name in ("global", "system", "site"):
         (base / name).mkdir()
     return {
-        **os.environ,
         "PATH": f"{shim}{os.pathsep}{os.environ.get('PATH', '')}",
         "DVC_NO_ANALYTICS": "1",
         "DVC_GLOBAL_CONFIG_DIR": str(base / "global"),
@@ -97,9 +97,13 @@ def dvc(dvc_bin: Path, tool_env: dict[str, str]) -> Run:
 
     def call(*args: str, cwd: Path) -> str:
         proc = subprocess.run(
-            [str(dvc_bin), *args], cwd=cwd, env=tool_env, capture_output=True, text=True,
+            [str(dvc_bin), *args],
+            cwd=cwd,
+            env={**os.environ, **tool_env},
+            capture_output=True,
+            text=True,
             timeout=300,
-        )  # fmt: skip
+        )
         assert proc.returncode == 0, f"dvc {' '.join(args)} failed:\n{proc.stdout}{proc.stderr}"
         return proc.stdout
 
@@ -112,15 +116,21 @@ def loom(tool_env: dict[str, str]) -> Callable[..., subprocess.CompletedProcess[
 
     def call(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "loom", *args], cwd=cwd, env=tool_env, capture_output=True,
-            text=True, timeout=300,
-        )  # fmt: skip
+            [sys.executable, "-m", "loom", *args],
+            cwd=cwd,
+            env={**os.environ, **tool_env},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
     return call
 
 
 def git(*args: str, cwd: Path, env: dict[str, str]) -> str:
-    proc = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        ["git", *args], cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
