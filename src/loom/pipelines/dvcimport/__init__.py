@@ -23,11 +23,12 @@ from loom.data.lock import workspace_lock
 from loom.data.state import StateIndex
 from loom.data.workspace import Workspace, init
 from loom.errors import AlreadyExistsError, UsageError
+from loom.pipelines import spec
 from loom.pipelines.dvcimport import dvcfiles, dvclock, dvcyaml, remotes
-from loom.pipelines.dvcimport.expand import TemplateError, expand, load_context
 from loom.pipelines.dvcimport.project import DvcProject
 from loom.pipelines.dvcimport.report import Note, Report
 from loom.pipelines.dvcimport.sources import Sources
+from loom.pipelines.errors import PipelineError
 
 __all__ = ["Note", "Report", "import_dvc"]
 LOOM_YAML, LOOM_LOCK = "loom.yaml", "loom.lock"
@@ -45,8 +46,8 @@ def import_dvc(path: StrPath | None = None, *, force: bool = False) -> Report:
             raise UsageError(f"{name} is not a mapping.", hint=f"Fix {name}.", path=name)
     ws = _workspace(root)
     report = Report(str(root))
-    loom_doc = dvcyaml.convert(pipeline, report) if pipeline is not None else None
-    stages = _expanded(project, pipeline, report) if pipeline is not None else {}
+    text = _pipeline_text(project, pipeline, report) if pipeline is not None else None
+    stages = _stages(root, text, report) if text is not None else {}
     with workspace_lock(ws):
         state = StateIndex(ws.loom_dir / "state.db")
         try:
@@ -57,8 +58,10 @@ def import_dvc(path: StrPath | None = None, *, force: bool = False) -> Report:
         finally:
             state.close()
         remotes.convert(project, ws, report, force=force)
-        if loom_doc is not None:
-            _write_pipeline(project, pipeline, loom_doc, report)
+        if text is not None:
+            atomic.write_text(root / LOOM_YAML, text)
+            report.wrote(LOOM_YAML)
+            report.done("pipeline", "dvc.yaml", f"-> loom.yaml ({_count(stages)})")
             _write_lock(root, entries, report)
     _notes(project, report)
     return report
@@ -90,63 +93,40 @@ def _workspace(root: Path) -> Workspace:
     return init(root, no_scm=not (root / ".git").exists())
 
 
-def _expanded(project: DvcProject, doc: dict[str, Any], report: Report) -> dict[str, dict]:
-    """dvc.yaml's stages by their generated names, templates filled in (for dvc.lock)."""
+def _pipeline_text(project: DvcProject, dvc_doc: dict[str, Any], report: Report) -> str:
+    """loom.yaml's text: dvc.yaml's very text (comments kept) when nothing had to change."""
+    import yaml
+
+    loom_doc = dvcyaml.convert(dvc_doc, report)
+    if loom_doc == dvc_doc:
+        return (project.root / "dvc.yaml").read_text(encoding="utf-8")
+    report.needs(
+        "pipeline",
+        "loom.yaml",
+        "written anew from dvc.yaml's values, so its comments are not kept",
+        hint="Compare it with dvc.yaml; the report lists each change.",
+    )
+    body = yaml.safe_dump(loom_doc, sort_keys=False, allow_unicode=True)
+    return "# Converted from dvc.yaml by `loom import-dvc`.\n" + body
+
+
+def _stages(root: Path, text: str, report: Report) -> dict[str, spec.Stage]:
+    """The converted pipeline's stages as ``loom repro`` will read them (templates filled
+    in, paths relative to the root), by the names dvc.lock uses."""
     try:
-        context = load_context(project.root, list(doc.get("vars") or []), _read_params)
-        out: dict[str, dict] = {}
-        for name, body in (doc.get("stages") or {}).items():
-            if isinstance(body, dict):
-                out.update(expand(name, body, context))
-        return out
-    except (TemplateError, OSError, ValueError) as exc:
+        return spec.loads(text, read=spec.disk_reader(root)).stages
+    except PipelineError as exc:
         report.needs(
             "pipeline",
-            "dvc.yaml",
-            f"its templates can't be filled in ({exc}), so dvc.lock was not converted",
-            hint="Fix dvc.yaml, then run `loom import-dvc --force`.",
+            "loom.yaml",
+            f"Loom can't read the converted pipeline, so dvc.lock was not converted: {exc.message}",
+            hint=exc.hint or "Fix loom.yaml, then run `loom import-dvc --force`.",
         )
         return {}
 
 
-def _read_params(path: Path) -> dict[str, Any]:
-    import json
-    import tomllib
-
-    import yaml
-
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".json":
-        doc = json.loads(text)
-    elif path.suffix == ".toml":
-        doc = tomllib.loads(text)
-    else:
-        doc = yaml.safe_load(text)
-    if not isinstance(doc, dict):
-        raise ValueError(f"{path.name} is not a mapping")
-    return doc
-
-
-def _write_pipeline(project: DvcProject, dvc_doc: dict, loom_doc: dict, report: Report) -> None:
-    """loom.yaml: dvc.yaml's very text (comments kept) when nothing was left out."""
-    import yaml
-
-    if loom_doc == dvc_doc:
-        text = (project.root / "dvc.yaml").read_text(encoding="utf-8")
-    else:
-        report.needs(
-            "pipeline",
-            "loom.yaml",
-            "written anew from dvc.yaml's values, so its comments are not kept",
-            hint="Compare it with dvc.yaml; the report lists each change.",
-        )
-        text = "# Converted from dvc.yaml by `loom import-dvc`.\n" + yaml.safe_dump(
-            loom_doc, sort_keys=False, allow_unicode=True
-        )
-    atomic.write_text(project.root / LOOM_YAML, text)
-    report.wrote(LOOM_YAML)
-    n = len(loom_doc.get("stages") or {})
-    report.done("pipeline", "dvc.yaml", f"-> loom.yaml ({n} stage{'s' * (n != 1)})")
+def _count(stages: dict[str, spec.Stage]) -> str:
+    return f"{len(stages)} stage{'s' * (len(stages) != 1)}"
 
 
 def _write_lock(root: Path, entries: dict[str, dict], report: Report) -> None:

@@ -26,6 +26,7 @@ from loom.data.select import Target
 from loom.pipelines.dvcimport.project import out_hash
 from loom.pipelines.dvcimport.report import Report
 from loom.pipelines.dvcimport.sources import Found, Sources
+from loom.pipelines.spec import Stage
 
 
 class _Unlocked(Exception):
@@ -33,10 +34,10 @@ class _Unlocked(Exception):
 
 
 def convert(
-    lock: dict[str, Any], stages: dict[str, dict[str, Any]], sources: Sources, report: Report
+    lock: dict[str, Any], stages: dict[str, Stage], sources: Sources, report: Report
 ) -> dict[str, dict[str, Any]]:
     """Loom lock entries (name -> entry) for the stages of ``lock`` (parsed dvc.lock);
-    ``stages`` are dvc.yaml's stages with their templates filled in."""
+    ``stages`` are the converted loom.yaml's, as ``loom repro`` reads them."""
     entries: dict[str, dict[str, Any]] = {}
     for name, locked in (lock.get("stages") or {}).items():
         definition = stages.get(name)
@@ -59,9 +60,9 @@ def convert(
 
 
 def _entry(
-    name: str, locked: dict, definition: dict, sources: Sources, report: Report
+    name: str, locked: dict, definition: Stage, sources: Sources, report: Report
 ) -> dict[str, Any]:
-    wdir = posixpath.normpath(str(definition.get("wdir") or "."))
+    wdir = definition.wdir
     cmd = locked.get("cmd")
     entry: dict[str, Any] = {"cmd": " && ".join(cmd) if isinstance(cmd, list) else cmd}
     if wdir != ".":
@@ -70,7 +71,7 @@ def _entry(
     params = {_rel(wdir, file): values for file, values in (locked.get("params") or {}).items()}
     if params:
         entry["params"] = params
-    uncached = _uncached(definition)
+    uncached = {o.path for o in definition.outs if not o.cache}
     outs, restore = [], []
     for o in locked.get("outs") or []:
         cache = _rel(wdir, o.get("path", "")) not in uncached
@@ -109,19 +110,6 @@ def _found(locked: Any, wdir: str, sources: Sources, *, store: bool) -> tuple[Fo
 
 def _rel(wdir: str, path: str) -> str:
     return posixpath.normpath(posixpath.join(wdir, path))
-
-
-def _uncached(definition: dict) -> set[str]:
-    """Root-relative paths of the stage's outs, metrics and plots marked ``cache: false``."""
-    wdir = posixpath.normpath(str(definition.get("wdir") or "."))
-    out = set()
-    for key in ("outs", "metrics", "plots"):
-        for entry in definition.get(key) or []:
-            if isinstance(entry, dict) and len(entry) == 1:
-                [(path, opts)] = entry.items()
-                if isinstance(opts, dict) and opts.get("cache") is False:
-                    out.add(_rel(wdir, str(path)))
-    return out
 
 
 def _restore(sources: Sources, found: list[Found], stage: str, report: Report) -> None:
