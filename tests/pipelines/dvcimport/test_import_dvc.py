@@ -59,10 +59,8 @@ def test_data_pipeline_lock_and_remote_are_converted(rich: Path, loom) -> None:
     assert (rich / "data/raw/a.txt").read_text() == "one two three four\n"
     assert os.access(rich / "data/raw/run.sh", os.X_OK)  # Loom kept the exec bit
 
-    # dvc.yaml -> loom.yaml: comments and templating kept, metrics/plots flags explicit
-    loom_yaml = (rich / "loom.yaml").read_text()
-    assert "${item}" in loom_yaml and "${extra.scale}" in loom_yaml
-    assert read_yaml(rich / "loom.yaml")["vars"] == read_yaml(rich / "dvc.yaml")["vars"]
+    # dvc.yaml -> loom.yaml: comments and templating kept
+    assert (rich / "loom.yaml").read_text() == RICH_DVC_YAML  # nothing to change: as written
 
     # dvc.lock -> loom.lock: every stage, root-relative paths, Loom hashes, DVC's params
     lock = read_yaml(rich / "loom.lock")
@@ -201,3 +199,52 @@ def test_not_a_dvc_project_and_broken_dvc_yaml_are_clear_errors(rich: Path, tmp_
     assert proc.returncode == 1 and "dvc.yaml:" in proc.stderr and "not valid YAML" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (rich / "data/raw.loom").exists() and not (rich / ".loom").exists()
+
+
+DVC_YAML_TO_REWRITE = """\
+# this comment can't survive: the file is rewritten
+stages:
+  train:
+    desc: trains
+    cmd: python train.py
+    outs:
+      - model.pkl:
+          type: model
+          persist: true
+    metrics: [scores.json]
+    plots:
+      - curve.csv:
+          x: step
+artifacts:
+  model:
+    path: model.pkl
+"""
+
+
+def test_dvc_yaml_is_rewritten_where_loom_differs(tmp_path: Path, loom) -> None:
+    """DVC caches metrics and plots unless told not to, Loom keeps them in git unless told
+    to cache them: the flag is written out. Keys Loom lacks are dropped and reported."""
+    root = tmp_path / "proj"
+    (root / ".dvc").mkdir(parents=True)
+    (root / "dvc.yaml").write_text(DVC_YAML_TO_REWRITE)
+    proc = loom("import-dvc", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    train = read_yaml(root / "loom.yaml")["stages"]["train"]
+    assert train["metrics"] == [{"scores.json": {"cache": True}}]
+    assert train["plots"] == [{"curve.csv": {"x": "step", "cache": True}}]
+    assert train["outs"] == [{"model.pkl": {"persist": True}}]
+    assert train["desc"] == "trains"
+    assert "artifacts" not in read_yaml(root / "loom.yaml")
+    out = proc.stdout
+    assert "Needs attention:" in out
+    assert "top-level `artifacts:` has no loom.yaml counterpart" in out
+    assert "model.pkl: type left out" in out
+    assert "scores.json: `cache: true` written out (DVC's default)" in out
+    assert "its comments are not kept" in out
+
+    from loom.pipelines.spec import load
+
+    stage = load(root).stages["train"]  # what `loom repro` will read
+    assert [(o.path, o.cache) for o in stage.outs] == [
+        ("model.pkl", True), ("scores.json", True), ("curve.csv", True)
+    ]  # fmt: skip
