@@ -248,3 +248,27 @@ def test_dvc_yaml_is_rewritten_where_loom_differs(tmp_path: Path, loom) -> None:
     assert [(o.path, o.cache) for o in stage.outs] == [
         ("model.pkl", True), ("scores.json", True), ("curve.csv", True)
     ]  # fmt: skip
+
+
+def test_workspace_linked_into_dvcs_cache(tmp_path: Path, dvc, loom, tool_env) -> None:
+    """With DVC's cache.type symlink the workspace holds links into .dvc/cache: the data is
+    imported through them, the report warns, and Loom's checkout replaces them later."""
+    from tests.pipelines.dvcimport.conftest import git
+    from tests.pipelines.dvcimport.projects import init_repo, write
+
+    root = tmp_path / "linked"
+    init_repo(root, lambda *a: dvc(*a, cwd=root), lambda *a: git(*a, cwd=root, env=tool_env))
+    dvc("config", "cache.type", "symlink", cwd=root)
+    write(root, {"data/images/a.bin": "A" * 100, "data/images/b.bin": "B" * 50})
+    dvc("add", "-q", "data/images", cwd=root)
+    assert (root / "data/images/a.bin").is_symlink()
+
+    report = imported(loom, root)
+    assert any("cache.type is symlink" in m for m in attention(report, ".dvc/cache"))
+    ptr = read_yaml(root / "data/images.loom")
+    assert ptr["files"] == 2 and ptr["size"] == 150
+
+    shutil.rmtree(root / ".dvc")
+    assert loom("checkout", "--force", cwd=root).returncode == 0
+    a = root / "data/images/a.bin"
+    assert not a.is_symlink() and a.read_text() == "A" * 100

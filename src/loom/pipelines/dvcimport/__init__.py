@@ -147,6 +147,16 @@ def _notes(project: DvcProject, report: Report) -> None:
                 "not converted: loom.yaml lives at the workspace root only",
                 hint="Move its stages into loom.yaml with `wdir:` set to its folder.",
             )
+    link = project.setting("cache", "type") or ""
+    if "symlink" in link or "hardlink" in link:
+        report.needs(
+            "data",
+            ".dvc/cache",
+            f"DVC's cache.type is {link}: workspace files may be links into DVC's cache, "
+            "which stop working once .dvc/ is removed",
+            hint="After removing .dvc/, `loom checkout --force` and `loom repro` put "
+            "Loom's copies in their place.",
+        )
     ignore = project.root / ".dvcignore"
     if ignore.is_file() and any(
         line.strip() and not line.lstrip().startswith("#")

@@ -124,11 +124,17 @@ class DvcProject:
             section[key.strip()] = value.strip()
         return out
 
+    def setting(self, section: str, key: str) -> str | None:
+        """One value of config.local, else of config."""
+        for local in (True, False):
+            value = self.config(local=local).get(section, {}).get(key)
+            if value:
+                return value
+        return None
+
     def cache(self) -> DvcCache:
         """DVC's local cache: ``cache.dir`` of config.local or config (relative to .dvc/)."""
-        where = self.config(local=True).get("cache", {}).get("dir") or self.config().get(
-            "cache", {}
-        ).get("dir")
+        where = self.setting("cache", "dir")
         base = self.root / ".dvc"
         return DvcCache((base / where).resolve() if where else base / "cache")
 
