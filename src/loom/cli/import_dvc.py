@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import typer
@@ -36,6 +37,10 @@ def import_dvc(
         say(f"  {n.kind:8} {n.name}: {n.message}")
         if n.hint:
             say(f"  {'':8} Hint: {n.hint}")
+    committed = [f for f in sorted(report.written) if not f.endswith("config.local.toml")]
+    if committed:
+        files = " ".join(shlex.quote(f) for f in committed)
+        say(f"Commit what was written: git add {files}")
 
 
 def register(app: typer.Typer) -> None:

@@ -44,8 +44,8 @@ def import_dvc(path: StrPath | None = None, *, force: bool = False) -> Report:
     for name, doc in (("dvc.yaml", pipeline), ("dvc.lock", lock)):
         if doc is not None and not isinstance(doc, dict):
             raise UsageError(f"{name} is not a mapping.", hint=f"Fix {name}.", path=name)
-    ws = _workspace(root)
     report = Report(str(root))
+    ws = _workspace(root, report)
     text = _pipeline_text(project, pipeline, report) if pipeline is not None else None
     stages = _stages(root, text, report) if text is not None else {}
     with workspace_lock(ws):
@@ -77,7 +77,7 @@ def _refuse_overwrite(root: Path, force: bool) -> None:
         )
 
 
-def _workspace(root: Path) -> Workspace:
+def _workspace(root: Path, report: Report) -> Workspace:
     """The Loom workspace at ``root``, made if there is none (as `loom init` would)."""
     ws = Workspace.find_or_none(root)
     if ws is not None and ws.root == root:
@@ -90,7 +90,11 @@ def _workspace(root: Path) -> Workspace:
             "makes one there).",
             path=str(root),
         )
-    return init(root, no_scm=not (root / ".git").exists())
+    ws = init(root, no_scm=not (root / ".git").exists())
+    report.done("project", ".loom", "a Loom workspace was made here (as `loom init` does)")
+    report.wrote(".loom/config.toml")
+    report.wrote(".loom/.gitignore")
+    return ws
 
 
 def _pipeline_text(project: DvcProject, dvc_doc: dict[str, Any], report: Report) -> str:

@@ -63,32 +63,39 @@ def _entry(
     name: str, locked: dict, definition: Stage, sources: Sources, report: Report
 ) -> dict[str, Any]:
     wdir = definition.wdir
-    cmd = locked.get("cmd")
-    entry: dict[str, Any] = {"cmd": " && ".join(cmd) if isinstance(cmd, list) else cmd}
+    entry: dict[str, Any] = {"cmd": _cmd(locked.get("cmd"))}
     if wdir != ".":
         entry["wdir"] = wdir
-    entry["deps"] = [_hashed(d, wdir, sources, store=False) for d in locked.get("deps") or []]
-    params = {_rel(wdir, file): values for file, values in (locked.get("params") or {}).items()}
+    entry["deps"] = [_found(d, wdir, sources, store=False)[1] for d in locked.get("deps") or []]
+    params = locked.get("params") or {}
+    if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
+        raise _Unlocked("dvc.lock's params are not a mapping of files to values")
     if params:
-        entry["params"] = params
+        entry["params"] = {_rel(wdir, file): values for file, values in params.items()}
     uncached = {o.path for o in definition.outs if not o.cache}
-    outs, restore = [], []
+    outs, cached = [], []
     for o in locked.get("outs") or []:
-        cache = _rel(wdir, o.get("path", "")) not in uncached
+        path = o.get("path") if isinstance(o, dict) else None
+        cache = not isinstance(path, str) or _rel(wdir, path) not in uncached
         found, row = _found(o, wdir, sources, store=cache)
-        if not cache:
+        if cache:
+            cached.append(found)
+        else:
             row["cache"] = False
-        elif found.source != "workspace":
-            restore.append(found)
         outs.append(row)
     entry["outs"] = outs
-    _restore(sources, restore, name, report)
+    _place(sources, cached, name, report)
     report.done("stage", name, "locked: `loom repro` skips it while nothing changes")
     return entry
 
 
-def _hashed(locked: Any, wdir: str, sources: Sources, *, store: bool) -> dict[str, Any]:
-    return _found(locked, wdir, sources, store=store)[1]
+def _cmd(cmd: Any) -> str:
+    """The command as loom.yaml's spec gives it: a list joined with ``&&``."""
+    if isinstance(cmd, list) and cmd and all(isinstance(c, str) for c in cmd):
+        return " && ".join(cmd)
+    if isinstance(cmd, str) and cmd.strip():
+        return cmd
+    raise _Unlocked("dvc.lock records no cmd")
 
 
 def _found(locked: Any, wdir: str, sources: Sources, *, store: bool) -> tuple[Found, dict]:
@@ -112,14 +119,15 @@ def _rel(wdir: str, path: str) -> str:
     return posixpath.normpath(posixpath.join(wdir, path))
 
 
-def _restore(sources: Sources, found: list[Found], stage: str, report: Report) -> None:
-    """Outs stored from DVC's cache: ignored by git like any out, and put in the workspace
-    if they are missing there (one that differs is left: the stage will rerun)."""
+def _place(sources: Sources, found: list[Found], stage: str, report: Report) -> None:
+    """Cached outs: ignored by git (as ``loom repro`` does), and put in the workspace if
+    they are missing there (one that differs is left as it is: the stage will rerun)."""
     ws = sources.ws
     targets = []
     for f in found:
         full = ws.path_of(f.rel)
-        gitignore.ensure_ignored(full.parent, full.name)
+        if gitignore.ensure_ignored(full.parent, full.name):
+            report.wrote(posixpath.join(posixpath.dirname(f.rel), ".gitignore"))
         if not full.exists() and not full.is_symlink():
             ptr = Pointer(f.rel, f.oid, f.size, f.kind, f.files)  # type: ignore[arg-type]
             targets.append(Target(ptr))

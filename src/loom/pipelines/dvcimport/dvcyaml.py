@@ -54,6 +54,8 @@ def _stage(name: str, body: Any, report: Report) -> Any:
             kept[key] = [_out(name, entry, flags, key != "outs", report) for entry in value]
         elif key in STAGE_KEYS:
             kept[key] = value
+            if key == "deps" and isinstance(value, list):
+                _external(name, value, report)
         else:
             report.needs("stage", name, f"`{key}:` has no loom.yaml counterpart and was left out")
     return kept
@@ -83,3 +85,16 @@ def _out(stage: str, entry: Any, flags: set[str], cached_default: bool, report: 
         kept["cache"] = True
         report.done("stage", stage, f"{path}: `cache: true` written out (DVC's default)")
     return {path: kept} if kept else path
+
+
+def _external(stage: str, deps: list[Any], report: Report) -> None:
+    """DVC's external deps (a URL): Loom's deps are paths in the workspace."""
+    for dep in deps:
+        if isinstance(dep, str) and "://" in dep:
+            report.needs(
+                "stage",
+                stage,
+                f"dep {dep} is outside the workspace, which loom.yaml can't express",
+                hint="Download it into the workspace in a stage of its own (or `loom add` "
+                "a copy), and depend on that path.",
+            )
