@@ -272,3 +272,35 @@ def test_workspace_linked_into_dvcs_cache(tmp_path: Path, dvc, loom, tool_env) -
     assert loom("checkout", "--force", cwd=root).returncode == 0
     a = root / "data/images/a.bin"
     assert not a.is_symlink() and a.read_text() == "A" * 100
+
+
+def test_what_loom_cant_take_over_is_reported(tmp_path: Path, loom) -> None:
+    """No DVC run needed: hand-written files in DVC's formats."""
+    root = tmp_path / "proj"
+    (root / ".dvc").mkdir(parents=True)
+    (root / "sub").mkdir()
+    (root / "dvc.yaml").write_text(
+        "stages:\n  fetch:\n    cmd: curl -o raw.csv https://example.com/raw.csv\n"
+        "    deps: [https://example.com/raw.csv]\n    outs: [raw.csv]\n"
+    )
+    (root / "dvc.lock").write_text(
+        "schema: '2.0'\nstages:\n  gone:\n    cmd: echo\n  fetch:\n    outs:\n"
+        "    - path: raw.csv\n      hash: md5\n      md5: 0123456789abcdef0123456789abcdef\n"
+    )
+    (root / "sub/dvc.yaml").write_text("stages:\n  s:\n    cmd: echo\n")
+    (root / ".dvcignore").write_text("# comment\n*.tmp\n")
+    report = imported(loom, root)
+    assert attention(report, "gone") == ["in dvc.lock but no longer in dvc.yaml; left out"]
+    [external, unlocked] = attention(report, "fetch")
+    assert "https://example.com/raw.csv is outside the workspace" in external
+    assert "not locked" in unlocked and "dvc.lock records no cmd" in unlocked
+    assert attention(report, "sub/dvc.yaml") == [
+        "not converted: loom.yaml lives at the workspace root only"
+    ]
+    assert attention(report, ".dvcignore")
+    assert read_yaml(root / "loom.lock")["stages"] == {}
+
+    # a DVC project inside a Loom workspace, not at its top, is refused
+    (root / "inner/.dvc").mkdir(parents=True)
+    proc = loom("import-dvc", "inner", cwd=root)
+    assert proc.returncode == 1 and "is inside the Loom workspace" in proc.stderr

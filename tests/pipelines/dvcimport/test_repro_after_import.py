@@ -82,3 +82,27 @@ def test_dvc_tutorial_pipeline_reruns_from_the_changed_stage(get_started: Path, 
     metrics = (get_started / "eval/metrics.json").read_text()
     assert metrics == (twin / "eval/metrics.json").read_text()
     assert json.loads(metrics)["avg_prec"]["test"] > 0
+
+
+def test_a_stage_dvc_considered_changed_runs_after_the_import(get_started: Path, loom, dvc):
+    """A param changed after `dvc repro`, before the import: DVC would rerun train (and
+    evaluate, whose dep model.pkl then changes); so does Loom, to the same metrics."""
+    twin = _twin(get_started)
+    for root in (get_started, twin):
+        _set_param(root, "train", "n_est", 20)
+    report = _json(loom("import-dvc", "--json", cwd=get_started))
+    assert "train" in yaml.safe_load((get_started / "loom.lock").read_text())["stages"]
+    assert report["written"]
+
+    dry = _json(loom("repro", "--dry-run", "--json", cwd=get_started))
+    reasons = {s["stage"]: (s["action"], s["reason"]) for s in dry["stages"]}
+    assert reasons["train"] == ("would run", "param train.n_est changed (50 -> 20)")
+    assert reasons["prepare"][0] == reasons["featurize"][0] == "skipped"
+
+    dvc("repro", "-q", cwd=twin)
+    actions = _actions(loom, get_started)
+    assert actions == {
+        "prepare": "skipped", "featurize": "skipped", "train": "ran", "evaluate": "ran",
+    }  # fmt: skip
+    metrics = (get_started / "eval/metrics.json").read_text()
+    assert metrics == (twin / "eval/metrics.json").read_text()
