@@ -8,12 +8,16 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 
 from loom.data.walk import walk_files
 from loom.objects.hashing import hash_file
 from loom.objects.tree import Tree, TreeEntry
 from tests.pipelines.dvcimport.projects import GET_STARTED_DVC_YAML, RICH_DVC_YAML
+
+# one worker builds the DVC projects (session fixtures) and runs every test on them
+pytestmark = pytest.mark.xdist_group("dvc")
 
 
 def loom_hash(path: Path) -> str:

@@ -7,7 +7,11 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
+
+# one worker builds the DVC projects (session fixtures) and runs every test on them
+pytestmark = pytest.mark.xdist_group("dvc")
 
 # DVC's own format, as `dvc remote add` / `dvc remote modify` write it
 DVC_CONFIG = """\

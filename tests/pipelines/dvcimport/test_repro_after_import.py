@@ -8,7 +8,11 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
+
+# one worker builds the DVC projects (session fixtures) and runs every test on them
+pytestmark = pytest.mark.xdist_group("dvc")
 
 
 def _json(proc) -> dict | list:
