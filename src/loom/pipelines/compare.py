@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from loom.pipelines.revfiles import Rev
@@ -43,14 +44,16 @@ class Change:
 
     @property
     def delta(self) -> float | int | None:
-        """``new - old`` when both are numbers (not booleans), else None."""
+        """``new - old`` when both are finite numbers (not booleans), else None.
+
+        Computed on the numbers as written (``0.85 - 0.8`` is ``0.05``, not binary
+        floating point's ``0.04999999999999993``).
+        """
         if not (_number(self.old) and _number(self.new)):
             return None
-        delta = self.new - self.old
-        if isinstance(delta, float) and math.isfinite(delta):
-            # 0.85 - 0.8 is 0.04999999999999993 in binary; 15 digits drop that noise only
-            delta = float(f"{delta:.15g}")
-        return delta
+        if isinstance(self.old, int) and isinstance(self.new, int):
+            return self.new - self.old
+        return float(Decimal(repr(self.new)) - Decimal(repr(self.old)))
 
     def to_dict(self) -> dict[str, Any]:
         """DVC's ``--json`` shape: ``{"old": …, "new": …, "diff": …}``; a missing side is null
@@ -105,7 +108,9 @@ def changes(
 
 
 def _number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
+    if isinstance(v, float):
+        return math.isfinite(v)
+    return isinstance(v, int) and not isinstance(v, bool)
 
 
 def _canonical(v: Any) -> str:
