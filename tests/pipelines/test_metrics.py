@@ -114,6 +114,11 @@ def test_diff_defaults_to_head_against_the_workspace_and_one_rev_against_it(ws, 
         "0.15",
     ]
     assert "HEAD" in r.out and "workspace" in r.out
+    write("metrics.json", json.dumps({"auc": 0.123456789}))
+    r = cli("metrics", "diff", "--precision", "3")
+    row = next(line for line in r.out.splitlines() if "auc" in line)
+    assert [c.strip() for c in row.split("│")[4:-1]] == ["0.123", "-0.477"]  # rounded, as DVC
+    assert cli("metrics", "diff", "--precision", "-1").code == 2  # a usage error
 
 
 def test_non_finite_metrics_are_strict_json_strings(ws, cli):  # noqa: F811
@@ -166,3 +171,15 @@ def test_no_metrics_declared_is_a_warning(ws, cli):  # noqa: F811
     write("loom.yaml", "stages: {t: {cmd: x}}\n")
     r = cli("metrics", "show")
     assert r.code == 0 and r.out == "" and "No metrics files are declared" in r.err
+
+
+def test_the_loom_process_prints_the_diff(ws):  # noqa: F811
+    from tests.data.conftest import loom_run
+
+    write("loom.yaml", "stages: {t: {cmd: x, metrics: [m.yaml]}}\n")
+    write("m.yaml", "scores: {f1: 0.5}\n")
+    commit("one")
+    write("m.yaml", "scores: {f1: 0.625}\n")
+    proc = loom_run("metrics", "diff", "--json", cwd=ws.root)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["m.yaml"]["scores.f1"]["diff"] == 0.125

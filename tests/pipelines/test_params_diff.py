@@ -104,14 +104,15 @@ def test_a_key_declared_at_one_revision_only_compares_its_values(ws, cli):  # no
 
 def test_the_table_shows_revisions_deltas_missing_and_quoted_strings(ws, cli, monkeypatch):  # noqa: F811
     monkeypatch.setenv("COLUMNS", "200")
-    write("params.yaml", "lr: 0.123456789\nepochs: 10\nold: x\n")
+    write("params.yaml", "lr: 0.123456789\nepochs: 10\nold: x\ntiny: 1.0e-6\n")
     commit("one")
-    write("params.yaml", "lr: 0.2\nepochs: '10'\nnew: [1, 2]\n")
+    write("params.yaml", "lr: 0.2\nepochs: '10'\nnew: [1, 2]\ntiny: 2.0e-6\n")
     r = cli("params", "diff")
     assert r.code == 0, r.err
     lines = {line.split("│")[2].strip(): line for line in r.out.splitlines() if "│" in line}
     assert "HEAD" in r.out and "workspace" in r.out
-    assert "0.12346" in lines["lr"] and "0.07654" in lines["lr"]  # rounded to 5 digits
+    assert "0.123456789" in lines["lr"] and "0.076543211" in lines["lr"]  # params: as written
+    assert "1e-06" in lines["tiny"] and "2e-06" in lines["tiny"]
     assert '"10"' in lines["epochs"] and "changed" in lines["epochs"]
     assert "—" in lines["old"] and "deleted" in lines["old"]
     assert "[1, 2]" in lines["new"] and "added" in lines["new"]

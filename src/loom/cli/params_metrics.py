@@ -21,7 +21,8 @@ A_REV = typer.Argument(None, help="Old revision (default: HEAD).", show_default=
 B_REV = typer.Argument(None, help="New revision (default: the workspace).", show_default=False)
 ALL = typer.Option(False, "--all", help="Show unchanged values too.")
 JSON = typer.Option(False, "--json", help=output.JSON_HELP)
-PRECISION = typer.Option(5, "--precision", help="Round numbers to N digits after the point.")
+# metrics are rounded as DVC rounds them; params are shown as written (1e-06 is no 0.0)
+PRECISION = typer.Option(5, "--precision", min=0, help="Round metrics to N digits after the point.")
 MISSING_CELL = "—"
 
 
@@ -32,13 +33,12 @@ def params_diff(
     show_all: bool = ALL,
     deps: bool = typer.Option(False, "--deps", help="Only params that stages declare."),
     as_json: bool = JSON,
-    precision: int = PRECISION,
 ) -> None:
     """Params that changed from A_REV to B_REV (HEAD and the workspace by default)."""
     from loom.pipelines.params import params_diff as diff
 
     found = diff(_root(), a_rev or "HEAD", b_rev, unchanged=show_all, deps=deps)
-    _print_diff(found, "Param", as_json, precision)
+    _print_diff(found, "Param", as_json, None)
 
 
 @metrics_app.command("show")
@@ -100,7 +100,7 @@ def _root() -> Path:
     return Workspace.find().root
 
 
-def _print_diff(found: Any, what: str, as_json: bool, precision: int) -> None:
+def _print_diff(found: Any, what: str, as_json: bool, precision: int | None) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -120,7 +120,7 @@ def _print_diff(found: Any, what: str, as_json: bool, precision: int) -> None:
 _ABSENT = object()
 
 
-def _cell(v: Any, precision: int) -> str:
+def _cell(v: Any, precision: int | None) -> str:
     from loom.pipelines.compare import MISSING
 
     if v is MISSING or v is _ABSENT:
@@ -130,7 +130,7 @@ def _cell(v: Any, precision: int) -> str:
     if isinstance(v, float):
         if not math.isfinite(v):
             return output.strict(v)
-        return repr(round(v, precision))
+        return repr(v if precision is None else round(v, precision))
     if isinstance(v, str):
         # "10" and 10 must look different: a type change is a change
         return json.dumps(v, ensure_ascii=False) if _looks_typed(v) else v
