@@ -173,13 +173,17 @@ def test_no_metrics_declared_is_a_warning(ws, cli):  # noqa: F811
     assert r.code == 0 and r.out == "" and "No metrics files are declared" in r.err
 
 
-def test_the_loom_process_prints_the_diff(ws):  # noqa: F811
+def test_the_loom_process_prints_the_diff_of_a_file_with_spaces_in_its_name(ws):  # noqa: F811
     from tests.data.conftest import loom_run
 
-    write("loom.yaml", "stages: {t: {cmd: x, metrics: [m.yaml]}}\n")
-    write("m.yaml", "scores: {f1: 0.5}\n")
+    write("loom.yaml", "stages: {t: {cmd: x, metrics: [my scores/m 1.yaml, gone.json]}}\n")
+    write("my scores/m 1.yaml", "scores: {f1: 0.5}\n")
     commit("one")
-    write("m.yaml", "scores: {f1: 0.625}\n")
+    write("my scores/m 1.yaml", "scores: {f1: 0.625}\n")
     proc = loom_run("metrics", "diff", "--json", cwd=ws.root)
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["m.yaml"]["scores.f1"]["diff"] == 0.125
+    assert json.loads(proc.stdout) == {
+        "my scores/m 1.yaml": {
+            "scores.f1": {"old": 0.5, "new": 0.625, "diff": 0.125, "status": "modified"}
+        }
+    }

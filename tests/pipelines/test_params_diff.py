@@ -155,6 +155,13 @@ def test_no_commits_yet_says_to_commit(ws, cli):  # noqa: F811
     assert "no commits yet" in r.err
 
 
+def test_outside_a_workspace_says_where_to_init(tmp_path, cli, monkeypatch):  # noqa: F811
+    monkeypatch.chdir(tmp_path)
+    for args in (["params", "diff"], ["metrics", "show"], ["plots", "diff"]):
+        r = cli(*args)
+        assert r.code == 1 and "not inside a Loom workspace" in r.err and "loom init" in r.err
+
+
 def test_outside_git_there_are_no_revisions(tmp_path, cli, monkeypatch):  # noqa: F811
     monkeypatch.chdir(tmp_path)
     init(tmp_path, no_scm=True)

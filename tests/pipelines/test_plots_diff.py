@@ -226,3 +226,20 @@ def test_ticks_cover_the_range_in_round_even_steps(lo, hi):
     assert t[0] <= lo and t[-1] >= hi and 3 <= len(t) <= 12
     steps = {round(b - a, 15) for a, b in itertools.pairwise(t)}
     assert len({f"{s:.6g}" for s in steps}) == 1
+
+
+def test_declared_y_columns_title_and_axis_labels(ws, cli):  # noqa: F811
+    write(
+        "loom.yaml",
+        "stages:\n  t:\n    cmd: x\n    plots:\n    - a.tsv:\n        y: [val]\n"
+        "        title: Validation\n        x_label: Epoch\n        y_label: Loss (val)\n"
+        "plots:\n- b.json:\n    x: [not, a, column]\n",
+    )
+    write("a.tsv", "epoch\ttrain\tval\n1\t0.9\t1.0\n2\t0.8\t0.95\n")
+    write("b.json", '[{"step": 1, "f1": 0.5}]')
+    commit("one")
+    page = _draw(cli, "HEAD")
+    assert [(f["path"], f["y"]) for f in page.figures] == [("a.tsv", "val"), ("b.json", "f1")]
+    text = "".join(page.text)
+    assert "Validation" in text and "Epoch" in text and "Loss (val)" in text
+    assert _values(page.figure("b.json"))["step"] == ["1"]  # a list is no x: step serves

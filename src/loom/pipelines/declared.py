@@ -183,8 +183,21 @@ def _top_plots(entries: Any, where: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _plot_props(props: Any) -> dict[str, Any]:
+    """x, title and labels as text; y as a list of column names; anything else left out."""
     props = props if isinstance(props, Mapping) else {}
-    return {k: props[k] for k in PLOT_PROPS if props.get(k) is not None}
+    out: dict[str, Any] = {k: str(props[k]) for k in PLOT_PROPS if _text(props.get(k))}
+    y = props.get("y")
+    if isinstance(y, list):
+        out["y"] = [str(c) for c in y if _text(c)]
+    elif _text(y):
+        out["y"] = [str(y)]
+    else:
+        out.pop("y", None)
+    return out
+
+
+def _text(v: Any) -> bool:
+    return isinstance(v, str | int | float) and not isinstance(v, bool) and str(v) != ""
 
 
 def _wdir(value: Any, stage: str, where: str) -> str:

@@ -51,6 +51,16 @@ class Chart:
     title: str
     series: list[Series]
     missing: list[str] = field(default_factory=list)  # revisions without this file or column
+    x_label: str = ""  # the declared label, else the column's name
+    y_label: str = ""
+
+    @property
+    def x_axis(self) -> str:
+        return self.x_label or self.x
+
+    @property
+    def y_axis(self) -> str:
+        return self.y_label or self.y
 
 
 def revisions(revs: list[str]) -> list[str | None]:
@@ -137,10 +147,11 @@ def _charts(
     x = props.get("x") or ("step" if "step" in columns else columns[0] if len(columns) > 1 else ROW)
     if x != ROW and not _numeric_column(found, x):
         x = ROW  # dates or names: plot against the row number, in file order
+    labels = (props.get("x_label", ""), props.get("y_label", ""))
     ys = _as_list(props.get("y")) or [c for c in columns if c != x and _numeric_column(found, c)]
     if not ys:  # missing everywhere, empty, or nothing numeric: said on the page, not dropped
         absent = [rev for rev, rows in found.items() if not rows]
-        return [Chart(path, x, "", props.get("title") or path, [], absent)]
+        return [Chart(path, x, "", props.get("title") or path, [], absent, *labels)]
     charts = []
     for y in ys:
         series, missing = [], []
@@ -151,7 +162,7 @@ def _charts(
             else:
                 series.append(Series(rev, points))
         title = path if len(ys) == 1 else f"{path}: {y}"
-        charts.append(Chart(path, x, y, props.get("title") or title, series, missing))
+        charts.append(Chart(path, x, y, props.get("title") or title, series, missing, *labels))
     return charts
 
 

@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable
 from html import escape
 
-from loom.pipelines.plots import ROW, Chart, Series
+from loom.pipelines.plots import Chart, Series
 
 Scale = Callable[[float], float]
 
@@ -95,15 +95,14 @@ def _svg(chart: Chart, drawn: list[Series], colour: dict[str, str]) -> str:
         out.append(f'<text x="{LEFT - 6}" y="{py + 4:.2f}" text-anchor="end">{_fmt(v)}</text>')
     out.append(_seg("axis", "#555", LEFT, bottom, right, bottom))
     out.append(_seg("axis", "#555", LEFT, TOP, LEFT, bottom))
-    x_label = "row" if chart.x == ROW else chart.x
     out.append(
         f'<text class="label x-label" x="{(LEFT + W - RIGHT) / 2}" y="{H - 12}" '
-        f'text-anchor="middle">{escape(x_label)}</text>'
+        f'text-anchor="middle">{escape(chart.x_axis)}</text>'
     )
     mid = (TOP + H - BOTTOM) / 2
     out.append(
         f'<text class="label y-label" x="16" y="{mid}" text-anchor="middle" '
-        f'transform="rotate(-90 16 {mid})">{escape(chart.y)}</text>'
+        f'transform="rotate(-90 16 {mid})">{escape(chart.y_axis)}</text>'
     )
     for s in drawn:
         out.append(_line(s, colour.get(s.rev, COLOURS[-1]), sx, sy))
@@ -152,8 +151,7 @@ def _table(chart: Chart, drawn: list[Series]) -> str:
     by_rev = [{x: y for x, y in s.points} for s in drawn]
     xs = sorted({x for s in drawn for x, _ in s.points})
     head = "".join(f"<th>{escape(s.rev)}</th>" for s in drawn)
-    x_label = "row" if chart.x == ROW else chart.x
-    rows = [f"<tr><th>{escape(x_label)}</th>{head}</tr>"]
+    rows = [f"<tr><th>{escape(chart.x)}</th>{head}</tr>"]
     for x in xs[:TABLE_ROWS]:
         cells = "".join(f"<td>{_fmt(v[x]) if x in v else ''}</td>" for v in by_rev)
         rows.append(f"<tr><th>{_fmt(x)}</th>{cells}</tr>")
