@@ -187,3 +187,22 @@ def test_the_loom_process_prints_the_diff_of_a_file_with_spaces_in_its_name(ws):
             "scores.f1": {"old": 0.5, "new": 0.625, "diff": 0.125, "status": "modified"}
         }
     }
+
+
+def test_foreach_over_a_mapping_and_matrix_stages_declare_their_metrics(ws, cli):  # noqa: F811
+    write(
+        "loom.yaml",
+        "stages:\n"
+        "  ev:\n    foreach: {small: 1, big: 2}\n    do:\n      cmd: x ${item}\n"
+        "      metrics:\n      - ev/${key}.json\n"
+        "  grid:\n    matrix: {model: [a, b], lr: [0.1]}\n    do:\n      cmd: x\n"
+        "      metrics:\n      - grid/${item.model}-${item.lr}.json\n",
+    )
+    for name in ("ev/small", "ev/big", "grid/a-0.1", "grid/b-0.1"):
+        write(f"{name}.json", json.dumps({"score": len(name)}))
+    assert _json(cli, "show") == {
+        "ev/small.json": {"score": 8},
+        "ev/big.json": {"score": 6},
+        "grid/a-0.1.json": {"score": 10},
+        "grid/b-0.1.json": {"score": 10},
+    }
