@@ -7,11 +7,14 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from loom.cli import output
+
+if TYPE_CHECKING:
+    from loom.pipelines.compare import Change, Diff
 
 params_app = typer.Typer(help="Params of the pipeline: diff.", no_args_is_help=True)
 metrics_app = typer.Typer(help="Metrics of the pipeline: show, diff.", no_args_is_help=True)
@@ -100,7 +103,7 @@ def _root() -> Path:
     return Workspace.find().root
 
 
-def _print_diff(found: Any, what: str, as_json: bool, precision: int | None) -> None:
+def _print_diff(found: Diff, what: str, as_json: bool, precision: int | None) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -151,7 +154,7 @@ def _looks_typed(text: str) -> bool:
         return False
 
 
-def _change(c: Any) -> str:
+def _change(c: Change) -> str:
     """The Change cell of a value that is not a number on both sides."""
     if c.status in ("added", "deleted"):
         return c.status
