@@ -38,7 +38,7 @@ def params_diff(
     as_json: bool = JSON,
 ) -> None:
     """Params that changed from A_REV to B_REV (HEAD and the workspace by default)."""
-    from loom.pipelines.params import params_diff as diff
+    from loom.pipelines.params_diff import params_diff as diff
 
     found = diff(_root(), a_rev or "HEAD", b_rev, unchanged=show_all, deps=deps)
     _print_diff(found, "Param", as_json, None)

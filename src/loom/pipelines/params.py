@@ -1,67 +1,115 @@
-"""``loom params diff``: the params of the pipeline at two revisions, as ``dvc params diff``.
+"""The values of a stage's params: what ``loom.lock`` records and a change of which reruns it.
 
-The params are every key of ``params.yaml`` plus the keys (or whole sections,
-or whole files) that the stages of ``loom.yaml`` declare in other files; with
-``deps=True`` only what the stages declare. Both sides read the keys declared
-at either revision.
+A param is a dotted key of a params file (``train.lr``), a whole section
+(``train``: its mapping is the value) or a whole file (``{other.yaml: }``:
+every top-level key). Each file is read once per command (:class:`ParamFiles`).
 
-    >>> d = params_diff(ws.root)            # HEAD against the workspace
-    >>> [(c.key, c.old, c.new) for c in d.changes]
-    [('train.lr', 0.01, 0.02)]
+    >>> files = ParamFiles(disk_reader(root))                       # doctest: +SKIP
+    >>> files.values(stage)                                         # doctest: +SKIP
+    {'params.yaml': {'train.lr': 0.01}}
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import difflib
+from collections.abc import Mapping
 from typing import Any
 
-from loom.errors import warn
-from loom.pipelines.compare import Diff, changes
-from loom.pipelines.declared import DEFAULT_PARAMS, declared_at, merged
-from loom.pipelines.formats import flatten, parse
-from loom.pipelines.revfiles import Rev, Revisions
+from loom.pipelines.errors import PipelineError
+from loom.pipelines.spec import Param, Stage
+from loom.pipelines.template import Reader, plain
+from loom.pipelines.yamlfile import read_values
+
+_MISSING = object()
 
 
-def params_diff(
-    root: Path,
-    old: str | None = "HEAD",
-    new: str | None = None,
-    *,
-    unchanged: bool = False,
-    deps: bool = False,
-) -> Diff:
-    """Params at ``old`` against ``new`` (None: the workspace); unchanged ones too if asked."""
-    revs = Revisions(root)
-    a, b = revs.resolve(old), revs.resolve(new)
-    decl = merged(declared_at(revs, a), declared_at(revs, b))
-    files = dict(decl.params)
-    if not deps:
-        files[DEFAULT_PARAMS] = None  # all of params.yaml, as DVC shows it
-    before, after = params_at(revs, a, files), params_at(revs, b, files)
-    if not any(before.values()) and not any(after.values()):
-        warn(
-            f"No params found {a.where} or {b.where}: no {DEFAULT_PARAMS}, and no stage in "
-            "loom.yaml declares params that exist.",
-            hint="Write params.yaml, or declare params of a stage: `params: [train.lr]`.",
-        )
-    return Diff(a, b, changes(before, after, unchanged=unchanged))
+class ParamFiles:
+    """Params files read once each, through ``read`` (root-relative path -> bytes)."""
+
+    def __init__(self, read: Reader) -> None:
+        self._read = read
+        self._docs: dict[str, dict[str, Any]] = {}
+
+    def doc(self, file: str, param: Param | None = None) -> dict[str, Any]:
+        found = self._docs.get(file)
+        if found is not None:
+            return found
+        data = self._read(file)
+        if data is None:
+            raise PipelineError(
+                param.where if param else None,
+                f"the params file {file} does not exist.",
+                hint=f"Create {file} with the values the stage reads, or fix the name.",
+                path=file,
+            )
+        values = read_values(data, file)
+        if values is None:
+            values = {}
+        if not isinstance(values, dict):
+            raise PipelineError(
+                param.where if param else None, f"{file} must hold a mapping.", path=file
+            )
+        self._docs[file] = plain(values)
+        return self._docs[file]
+
+    def value(self, param: Param) -> Any:
+        """The value of one param; PipelineError at its line when the key is not there."""
+        doc = self.doc(param.file, param)
+        if param.key is None:
+            return doc
+        found = find(doc, param.key)
+        if found is _MISSING:
+            close = difflib.get_close_matches(param.key, list(flat_keys(doc)), n=3)
+            raise PipelineError(
+                param.where,
+                f"the param {param.key!r} is not in {param.file}.",
+                hint=(f"Did you mean {', '.join(close)}? " if close else "")
+                + f"Add it to {param.file}, or remove it from the stage's params.",
+                key=param.key,
+                path=param.file,
+            )
+        return found
+
+    def values(self, stage: Stage) -> dict[str, dict[str, Any]]:
+        """``{file: {key as declared: value}}`` for ``stage`` (a whole file: its keys)."""
+        out: dict[str, dict[str, Any]] = {}
+        for param in stage.params:
+            got = self.value(param)
+            into = out.setdefault(param.file, {})
+            if param.key is None:
+                into.update(got)
+            else:
+                into[param.key] = got
+        return out
 
 
-def params_at(
-    revs: Revisions, rev: Rev, files: dict[str, tuple[str, ...] | None]
-) -> dict[str, dict[str, Any]]:
-    """``{file: {dotted key: value}}`` at ``rev``; a missing file has no keys."""
-    raw = revs.read(rev, list(files))
-    out: dict[str, dict[str, Any]] = {}
-    for file, keys in files.items():
-        data = raw[file]
-        flat = flatten(parse(data, file, rev.where)) if data is not None else {}
-        out[file] = flat if keys is None else _select(flat, keys)
+def find(doc: Mapping[str, Any], key: str) -> Any:
+    """``doc[key]``, or the nested value of a dotted key; ``_MISSING`` when absent."""
+    if key in doc:
+        return doc[key]
+    node: Any = doc
+    for part in key.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def flat_keys(doc: Mapping[str, Any], prefix: str = "") -> list[str]:
+    out = []
+    for k, v in doc.items():
+        out.append(f"{prefix}{k}")
+        if isinstance(v, Mapping):
+            out += flat_keys(v, f"{prefix}{k}.")
     return out
 
 
-def _select(flat: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
-    """The declared ``keys`` of ``flat``: a leaf itself, a section every key below it."""
-    prefixes = tuple(k + "." for k in keys)
-    wanted = set(keys)
-    return {k: v for k, v in flat.items() if k in wanted or k.startswith(prefixes)}
+def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as dotted keys: ``{"train": {"lr": 1}}`` -> ``{"train.lr": 1}``."""
+    out: dict[str, Any] = {}
+    for k, v in values.items():
+        if isinstance(v, Mapping) and v:
+            out.update(flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
