@@ -173,11 +173,13 @@ def test_outside_git_there_are_no_revisions(tmp_path, cli, monkeypatch):  # noqa
 @pytest.mark.parametrize(
     ("name", "text", "says"),
     [
-        ("params.yaml", "a: [1, 2\n", "not valid YAML"),
-        ("p.json", '{"a": 1,}', "not valid JSON"),
-        ("p.toml", "a = = 1\n", "not valid TOML"),
-        ("p.py", "def (:\n", "not valid Python"),
-        ("params.yaml", "- 1\n- 2\n", "holds a list, not a mapping"),
+        ("params.yaml", "a: [1, 2\n", "params.yaml:2: not valid YAML"),
+        ("p.json", '{"a": 1,}', "p.json:1: not valid JSON"),
+        ("p.toml", "a = = 1\n", "p.toml: not valid TOML: Invalid value (at line 1, column 5)"),
+        ("p.py", "def (:\n", "p.py:1: not valid Python"),
+        ("p.yaml", "- 1\n- 2\n", "p.yaml holds a list, not a mapping"),
+        # params.yaml is read first by loom.yaml's templating, which says it so
+        ("params.yaml", "- 1\n- 2\n", "params.yaml: params.yaml must hold a mapping"),
     ],
 )
 def test_a_file_that_does_not_parse_is_named_with_its_revision(ws, cli, name, text, says):  # noqa: F811
@@ -187,7 +189,7 @@ def test_a_file_that_does_not_parse_is_named_with_its_revision(ws, cli, name, te
     write(name, text + "\n")
     r = cli("params", "diff")
     assert r.code == 1, r.out
-    assert f"{name} at HEAD" in r.err and says in r.err and "Hint:" in r.err
+    assert f"Error: At HEAD, {says}" in r.err and "Hint:" in r.err
     assert "Traceback" not in r.err
 
 
@@ -196,10 +198,15 @@ def test_a_broken_loom_yaml_names_itself_and_the_revision(ws, cli):  # noqa: F81
     commit("ok")
     write("loom.yaml", "stages:\n  a: [\n")
     r = cli("params", "diff")
-    assert r.code == 1 and "loom.yaml in the workspace" in r.err and "line" in r.err
+    assert r.code == 1 and "In the workspace, loom.yaml:3: not valid YAML" in r.err
     write("loom.yaml", "stages: {a: {cmd: x, params: [{../outside.yaml: }]}}\n")
     r = cli("params", "diff")
-    assert r.code == 1 and "not a path inside the workspace" in r.err
+    assert r.code == 1 and "In the workspace, loom.yaml:1:" in r.err
+    assert "'../outside.yaml' is not inside the workspace" in r.err
+    commit("broken at HEAD")
+    write("loom.yaml", "stages: {a: {cmd: x}}\n")
+    r = cli("params", "diff")
+    assert r.code == 1 and "At HEAD, loom.yaml:1:" in r.err and "Traceback" not in r.err
 
 
 def test_no_params_anywhere_is_a_warning_not_an_error(ws, cli):  # noqa: F811

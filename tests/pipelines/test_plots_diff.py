@@ -205,8 +205,8 @@ def test_no_plots_declared_is_an_error_and_writes_nothing(ws, cli):  # noqa: F81
 @pytest.mark.parametrize(
     ("text", "says"),
     [
-        ("[{]", "plots/acc.json at HEAD: it does not parse"),
-        ('{"a": 1}', "holds no list of records"),
+        ("[{]", "At HEAD, plots/acc.json:1: not valid JSON"),
+        ('{"a": 1}', "At HEAD, the plots file plots/acc.json: it holds no list of records"),
     ],
 )
 def test_a_plots_file_that_does_not_parse_is_named(ws, cli, text, says):  # noqa: F811

@@ -1,6 +1,6 @@
 """``loom params diff``, ``loom metrics show|diff``, ``loom plots diff``: the pipeline's
 params, metrics and plots at git revisions or in the workspace, as DVC's commands of the
-same names (``loom.pipelines.params``, ``.metrics``, ``.plots`` do the work)."""
+same names (``loom.pipelines.params_diff``, ``.metrics``, ``.plots`` do the work)."""
 
 from __future__ import annotations
 
@@ -146,10 +146,8 @@ def _looks_typed(text: str) -> bool:
     """Whether ``text`` unquoted would read as a number, boolean or null (or is blank)."""
     import yaml
 
-    from loom.pipelines.formats import load_yaml
-
     try:
-        return not isinstance(load_yaml(text), str)
+        return not isinstance(yaml.safe_load(text), str)
     except (ValueError, yaml.YAMLError):  # not YAML on its own (e.g. "a: b: c"): plain text
         return False
 

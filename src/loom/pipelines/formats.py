@@ -1,8 +1,10 @@
-"""Params and metrics files: parsed by their suffix and flattened to dotted keys, as DVC does.
+"""Params and metrics files at a revision: a mapping, flattened to dotted keys, as DVC does.
 
-YAML (``.yaml``, ``.yml`` and any other suffix), JSON, TOML and Python (the
-module's literal assignments, a class body as a section). Nested mappings
-become dotted keys; lists stay values (``layers: [64, 32]`` is one param).
+YAML, JSON and TOML are read as ``loom repro`` reads them (``yamlfile.read_values``:
+a key written twice is refused); Python params files (``.py``) as DVC reads them:
+the module's literal assignments, a class body as a section. An error names the
+file, its line and the revision. Nested mappings become dotted keys
+(:func:`loom.pipelines.params.flatten`); lists stay values.
 
     >>> flatten(parse(b"train: {lr: 0.1, layers: [64, 32]}", "params.yaml", "in the workspace"))
     {'train.lr': 0.1, 'train.layers': [64, 32]}
@@ -11,69 +13,53 @@ become dotted keys; lists stay values (``layers: [64, 32]`` is one param).
 from __future__ import annotations
 
 import ast
-import json
-import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import yaml
-
 from loom.errors import ValidationError
+from loom.pipelines.errors import PipelineError
+from loom.pipelines.params import flatten
+from loom.pipelines.revfiles import opening
+from loom.pipelines.template import plain
+from loom.pipelines.yamlfile import read_values
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
+__all__ = ["flatten", "parse"]
 
 
 def parse(data: bytes, path: str, where: str) -> dict[str, Any]:
-    """The mapping in the file ``path`` (its bytes ``data``, found ``where``); a file that
-    does not parse, or holds no mapping, is a ValidationError naming it."""
-    kind = _kind(path)
+    """The mapping in the file ``path`` (its bytes ``data``, found ``where``: ``at HEAD``);
+    a file that does not parse, or holds no mapping, is a ValidationError naming it."""
+    hint = f"Fix {path} (or commit a fixed one): it must hold a mapping of keys to values."
     try:
-        text = data.decode("utf-8-sig")
-        value = _PARSERS[kind](text)
-    except (UnicodeDecodeError, ValueError, yaml.YAMLError, SyntaxError) as exc:
-        raise ValidationError(
-            f"{path} {where} is not valid {kind}: {_reason(exc)}",
-            hint=f"Fix {path} (or commit a fixed one); it must be a {kind} mapping of keys to "
-            "values.",
-            path=path,
-        ) from None
+        value = _python(data, path) if path.lower().endswith(".py") else read_values(data, path)
+    except PipelineError as exc:
+        raise ValidationError(f"{opening(where)}, {exc.message}", hint=hint, path=path) from None
     if value is None:
         return {}  # an empty file: no keys
     if not isinstance(value, Mapping):
         raise ValidationError(
-            f"{path} {where} holds a {type(value).__name__}, not a mapping of keys to values.",
-            hint=f"Write {path} as `key: value` pairs (a {kind} object at the top).",
+            f"{opening(where)}, {path} holds a {_kind(value)}, not a mapping of keys to values.",
+            hint=hint,
             path=path,
         )
-    return dict(value)
+    return plain(value)
 
 
-def flatten(values: Mapping[Any, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``; lists and scalars are leaves."""
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            out.update(flatten(value, name + "."))
-        else:
-            out[name] = value
-    return out
+def _kind(value: Any) -> str:
+    return "list" if isinstance(value, list) else type(value).__name__
 
 
-def _kind(path: str) -> str:
-    suffix = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
-    return {"json": "JSON", "toml": "TOML", "py": "Python"}.get(suffix, "YAML")
-
-
-def load_yaml(text: str | bytes) -> Any:
-    """YAML with the safe loader (libyaml's when present)."""
-    return yaml.load(text, Loader=_LOADER)
-
-
-def _python(text: str) -> dict[str, Any]:
+def _python(data: bytes, path: str) -> dict[str, Any]:
     """Literal assignments at the top of a module and in its classes, as DVC reads them;
-    anything computed is not a param and is skipped."""
-    return _assignments(ast.parse(text).body)
+    anything computed is not a param and is left out."""
+    try:
+        tree = ast.parse(data, path)
+    except (SyntaxError, ValueError) as exc:  # ValueError: a NUL byte
+        line = getattr(exc, "lineno", None) or ""
+        raise PipelineError(
+            None, f"{path}{f':{line}' if line else ''}: not valid Python."
+        ) from None
+    return _assignments(tree.body)
 
 
 def _assignments(body: list[ast.stmt]) -> dict[str, Any]:
@@ -96,24 +82,3 @@ def _assignments(body: list[ast.stmt]) -> dict[str, Any]:
             if isinstance(target, ast.Name):
                 out[target.id] = literal
     return out
-
-
-_PARSERS: dict[str, Callable[[str], Any]] = {
-    "YAML": load_yaml,
-    "JSON": json.loads,
-    "TOML": tomllib.loads,
-    "Python": _python,
-}
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
-        mark = exc.problem_mark
-        return f"{exc.problem} (line {mark.line + 1}, column {mark.column + 1})."
-    if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} (line {exc.lineno}, column {exc.colno})."
-    if isinstance(exc, SyntaxError):
-        return f"{exc.msg} (line {exc.lineno})."
-    if isinstance(exc, UnicodeDecodeError):
-        return "it is not UTF-8 text."
-    return f"{exc}."

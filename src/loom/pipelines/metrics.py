@@ -14,7 +14,7 @@ from typing import Any
 
 from loom.errors import warn
 from loom.pipelines.compare import Diff, changes
-from loom.pipelines.declared import declared_at, merged
+from loom.pipelines.declared import declared, merged
 from loom.pipelines.formats import flatten, parse
 from loom.pipelines.revfiles import Rev, Revisions
 
@@ -25,7 +25,7 @@ def metrics_show(root: Path) -> dict[str, dict[str, Any] | None]:
     """``{file: {dotted key: value}}`` of the workspace; None for a file that is missing."""
     revs = Revisions(root)
     here = revs.resolve(None)
-    files = declared_at(revs, here).metrics
+    files = declared(revs, here).metrics
     if not files:
         warn("No metrics files are declared in loom.yaml.", hint=NO_METRICS_HINT)
     found = metrics_at(revs, here, files)
@@ -43,7 +43,7 @@ def metrics_diff(
     """Metrics at ``old`` against ``new`` (None: the workspace), as ``dvc metrics diff``."""
     revs = Revisions(root)
     a, b = revs.resolve(old), revs.resolve(new)
-    files = merged(declared_at(revs, a), declared_at(revs, b)).metrics
+    files = merged(declared(revs, a), declared(revs, b)).metrics
     if not files:
         warn(
             f"No metrics files are declared in loom.yaml {a.where} or {b.where}.",

@@ -17,7 +17,7 @@ from typing import Any
 
 from loom.errors import warn
 from loom.pipelines.compare import Diff, changes
-from loom.pipelines.declared import DEFAULT_PARAMS, declared_at, merged
+from loom.pipelines.declared import DEFAULT_PARAMS, declared, merged
 from loom.pipelines.formats import flatten, parse
 from loom.pipelines.revfiles import Rev, Revisions
 
@@ -33,7 +33,7 @@ def params_diff(
     """Params at ``old`` against ``new`` (None: the workspace); unchanged ones too if asked."""
     revs = Revisions(root)
     a, b = revs.resolve(old), revs.resolve(new)
-    decl = merged(declared_at(revs, a), declared_at(revs, b))
+    decl = merged(declared(revs, a), declared(revs, b))
     files = dict(decl.params)
     if not deps:
         files[DEFAULT_PARAMS] = None  # all of params.yaml, as DVC shows it

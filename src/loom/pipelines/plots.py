@@ -17,19 +17,18 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from loom import atomic
 from loom.errors import NotFoundError, ValidationError, from_oserror
-from loom.pipelines.declared import Declared, declared_at
-from loom.pipelines.formats import load_yaml
-from loom.pipelines.revfiles import WORKSPACE, Rev, Revisions
+from loom.pipelines.declared import Declared, declared
+from loom.pipelines.errors import PipelineError
+from loom.pipelines.revfiles import WORKSPACE, Rev, Revisions, opening
+from loom.pipelines.template import plain
+from loom.pipelines.yamlfile import read_values
 
 ROW = "row"  # the x label when x is the row number
 Records = list[dict[str, Any]]
@@ -81,7 +80,7 @@ def collect(root: Path, revs: list[str]) -> list[Chart]:
     """The charts of every plots file declared at any of ``revs`` (see :func:`revisions`)."""
     reader = Revisions(root)
     resolved = [reader.resolve(r) for r in revisions(revs)]
-    decls = [declared_at(reader, r) for r in resolved]
+    decls = [declared(reader, r) for r in resolved]
     plots = _plots(decls)
     if not plots:
         where = " or ".join(r.where for r in resolved)
@@ -122,16 +121,20 @@ def _records_at(reader: Revisions, rev: Rev, paths: list[str]) -> dict[str, Reco
 def records(data: bytes, path: str, where: str) -> Records:
     """The rows of a plots file; a file that does not parse is a ValidationError naming it."""
     suffix = path.rsplit(".", 1)[-1].lower()
-    try:
-        text = data.decode("utf-8-sig")
-        if suffix in ("csv", "tsv"):
-            rows: Any = list(
+    rows: Any
+    if suffix in ("csv", "tsv"):
+        try:
+            text = data.decode("utf-8-sig")
+            rows = list(
                 csv.DictReader(io.StringIO(text), delimiter="\t" if suffix == "tsv" else ",")
             )
-        else:
-            rows = json.loads(text) if suffix == "json" else load_yaml(text)
-    except (UnicodeDecodeError, ValueError, csv.Error, yaml.YAMLError) as exc:
-        raise _bad(path, where, f"it does not parse ({exc})") from None
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise _bad(path, where, f"it is not valid {suffix.upper()} ({exc})") from None
+    else:
+        try:
+            rows = plain(read_values(data, path))  # JSON or YAML, as loom repro reads them
+        except PipelineError as exc:
+            raise ValidationError(f"{opening(where)}, {exc.message}", hint=_HINT) from None
     if isinstance(rows, dict):  # {"loss": [...]}: DVC's JSON plots hold the list in one key
         rows = next((v for v in rows.values() if isinstance(v, list)), None)
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
@@ -203,10 +206,13 @@ def _as_list(v: Any) -> list[str]:
     return [str(c) for c in v] if isinstance(v, list) else [str(v)]
 
 
+_HINT = (
+    "A plots file is CSV/TSV with a header row, or JSON/YAML holding a list of records, "
+    'e.g. [{"step": 0, "loss": 0.9}, …].'
+)
+
+
 def _bad(path: str, where: str, why: str) -> ValidationError:
     return ValidationError(
-        f"Plots file {path} {where}: {why}.",
-        hint="A plots file is CSV/TSV with a header row, or JSON/YAML holding a list of "
-        'records, e.g. [{"step": 0, "loss": 0.9}, …].',
-        path=path,
+        f"{opening(where)}, the plots file {path}: {why}.", hint=_HINT, path=path
     )

@@ -15,6 +15,7 @@ git repository. A file that is absent is ``None``: a diff shows it as missing.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -38,11 +39,19 @@ class Rev:
         return f"in the {WORKSPACE}" if self.commit is None else f"at {self.label}"
 
 
+def opening(where: str) -> str:
+    """``where`` to start a sentence: ``At HEAD~1``, ``In the workspace``."""
+    return where[:1].upper() + where[1:]
+
+
 class Revisions:
     """Reads files of the workspace at ``root`` at git revisions or on disk."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        # each file is read once per revision: loom.yaml's vars (params.yaml) and the
+        # params diff read the same file
+        self._cache: dict[tuple[str | None, str], bytes | None] = {}
 
     def resolve(self, rev: str | None) -> Rev:
         """``rev`` (a commit, branch, tag, ``HEAD~1``…) checked to name a commit; None: the
@@ -62,11 +71,16 @@ class Revisions:
 
     def read(self, rev: Rev, paths: list[str]) -> dict[str, bytes | None]:
         """The bytes of each of ``paths`` at ``rev``; None where the file does not exist."""
-        if not paths:
-            return {}
-        if rev.commit is None:
-            return {p: self._read_disk(p) for p in paths}
-        return self._read_commit(rev, paths)
+        todo = [p for p in dict.fromkeys(paths) if (rev.commit, p) not in self._cache]
+        if todo and rev.commit is None:
+            self._cache.update(((None, p), self._read_disk(p)) for p in todo)
+        elif todo:
+            self._cache.update(((rev.commit, p), d) for p, d in self._read_commit(rev, todo))
+        return {p: self._cache[rev.commit, p] for p in paths}
+
+    def reader(self, rev: Rev) -> Callable[[str], bytes | None]:
+        """One file at a time at ``rev`` (what ``spec.loads`` reads vars files with)."""
+        return lambda rel: self.read(rev, [rel])[rel]
 
     def _read_disk(self, rel: str) -> bytes | None:
         path = self.root / rel
@@ -79,31 +93,39 @@ class Revisions:
         except IsADirectoryError:
             raise _folder(rel, f"in the {WORKSPACE}") from None
 
-    def _read_commit(self, rev: Rev, paths: list[str]) -> dict[str, bytes | None]:
-        # `cat-file --batch` takes one object name per line: names are checked paths (no
-        # newline); its answer is "<oid> <type> <size>\n<bytes>\n" or "<name> missing\n".
-        names = [f"{rev.commit}:{self._prefix}{p}" for p in paths]
-        proc = self._git("cat-file", "--batch", data="".join(n + "\n" for n in names).encode())
-        if proc.returncode != 0:
-            raise WorkspaceError(
-                f"git cat-file failed in {self.root}: {proc.stderr.decode(errors='replace')}",
-                hint="Check the repository with `git fsck`.",
-            )
-        out, pos = proc.stdout, 0
-        found: dict[str, bytes | None] = {}
-        for rel in paths:
+    def _read_commit(self, rev: Rev, paths: list[str]) -> Iterator[tuple[str, bytes | None]]:
+        """``(path, bytes or None)`` from one ``git cat-file --batch``: it takes one name a
+        line and answers ``<oid> <type> <size>\\n<bytes>\\n`` or ``<name> missing\\n``."""
+        odd = [p for p in paths if "\n" in p or "\r" in p]  # no line of their own: one by one
+        batch = [p for p in paths if p not in odd]
+        names = "".join(f"{rev.commit}:{self._prefix}{p}\n" for p in batch)
+        out = self._git_ok("cat-file", "--batch", data=names.encode()) if batch else b""
+        pos = 0
+        for rel in batch:
             end = out.index(b"\n", pos)
             header = out[pos:end].split()
             pos = end + 1
             if header[-1] == b"missing" or len(header) != 3:
-                found[rel] = None
+                yield rel, None
                 continue
             kind, size = header[1], int(header[2])
             if kind == b"tree":
                 raise _folder(rel, rev.where)
-            found[rel] = out[pos : pos + size] if kind == b"blob" else None
+            yield rel, out[pos : pos + size] if kind == b"blob" else None
             pos += size + 1
-        return found
+        for rel in odd:
+            proc = self._git("cat-file", "blob", f"{rev.commit}:{self._prefix}{rel}")
+            yield rel, proc.stdout if proc.returncode == 0 else None
+
+    def _git_ok(self, *args: str, data: bytes) -> bytes:
+        proc = self._git(*args, data=data)
+        if proc.returncode != 0:
+            raise WorkspaceError(
+                f"git {args[0]} failed in {self.root}: "
+                f"{proc.stderr.decode(errors='replace').strip()}",
+                hint="Check the repository with `git fsck`.",
+            )
+        return proc.stdout
 
     @cached_property
     def _prefix(self) -> str:
