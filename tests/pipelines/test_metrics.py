@@ -205,3 +205,14 @@ def test_foreach_over_a_mapping_and_matrix_stages_declare_their_metrics(ws, cli)
         "grid/b-0.1.json": {"score": 10},
         "per/x.json": {"score": 5},
     }
+
+
+def test_a_metrics_file_with_a_newline_in_its_name_is_read_at_a_revision(ws, cli):  # noqa: F811
+    write("loom.yaml", 'stages: {t: {cmd: x, metrics: ["odd\\nname.json", m.json]}}\n')
+    write("odd\nname.json", '{"a": 1}')
+    write("m.json", '{"b": 1}')
+    commit("one")
+    write("odd\nname.json", '{"a": 3}')
+    write("m.json", '{"b": 2}')
+    d = _json(cli, "diff")  # the batch read takes one name a line: this one is read alone
+    assert d["odd\nname.json"]["a"]["diff"] == 2 and d["m.json"]["b"]["diff"] == 1
