@@ -122,6 +122,14 @@ def test_the_dvc_tutorial_pipeline_converts(get_started: Path, loom) -> None:
     assert read_yaml(get_started / "loom.yaml") == read_yaml(get_started / "dvc.yaml")
     assert (get_started / "loom.yaml").read_text() == GET_STARTED_DVC_YAML
     assert not [n for n in report["attention"] if n["kind"] == "stage"]
+    # `loom metrics show` finds the metrics file the tutorial declares at the top level
+    shown = loom("metrics", "show", "--json", cwd=get_started)
+    assert shown.returncode == 0, shown.stderr
+    dvc_metrics = json.loads((get_started / "eval/metrics.json").read_text())
+    assert json.loads(shown.stdout)["eval/metrics.json"] == {
+        "avg_prec.test": dvc_metrics["avg_prec"]["test"],
+        "roc_auc.test": dvc_metrics["roc_auc"]["test"],
+    }
 
 
 def test_a_stage_dvc_would_rerun_is_left_unlocked(rich: Path, loom) -> None:
