@@ -22,13 +22,18 @@ def main() -> None:
     from loom.cli.spec import parse
 
     parsed = parse(sys.argv[1:])
+    if parsed is not None:
+        from loom.cli import data_run as bodies
+    else:  # `loom repro` and `loom dag` (a no-op repro answers in a tenth of a second)
+        from loom.cli import pipelines as bodies  # type: ignore[no-redef]
+
+        parsed = bodies.parse(sys.argv[1:])
     if parsed is None:
         from loom.cli.main import main as full
 
         full()
         return
-    from loom.cli import data_run
     from loom.cli.guard import guarded
 
     name, keywords = parsed
-    sys.exit(guarded(lambda: data_run.run(name, keywords)))
+    sys.exit(guarded(lambda: bodies.run(name, keywords)))
