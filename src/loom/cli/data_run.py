@@ -186,6 +186,8 @@ def _sync(verb: str, paths: list[str], remote, jobs, quiet: bool, as_json: bool,
         )
         if r.artifacts:
             say(f"Run artifacts: {r.artifacts} object(s) included.")
+        if r.refs:
+            say(f"Run cache: {r.refs} entr{'y' if r.refs == 1 else 'ies'} {verb}ed.")
         if r.checkout is not None:
             say(f"Checkout: {r.checkout.written} written, {r.checkout.removed} removed.")
 

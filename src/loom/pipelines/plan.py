@@ -97,7 +97,8 @@ class Planner:
             return Decision(name, SKIP, "frozen")
         params = self.params.values(stage)
         if upstream_runs is not None:
-            return Decision(name, RUN, f"upstream stage {upstream_runs} runs first", (), params)
+            why = "forced (--force)" if self.force else f"upstream stage {upstream_runs} runs first"
+            return Decision(name, RUN, why, (), params)
         deps = tuple(self._dep(stage, d.path) for d in stage.deps)
         key = runcache.key(stage, deps, params)
         why = self._why(stage, deps, params)
