@@ -175,4 +175,5 @@ def _find_cycle(dag: Dag, left: set[str]) -> list[str]:
         node = min(dag.upstream[node] & left, key=index.__getitem__)
     cycle = path[seen[node] :]
     cycle.reverse()  # upstream edges walked backwards: say it as data flows
-    return cycle
+    first = cycle.index(min(cycle, key=index.__getitem__))
+    return cycle[first:] + cycle[:first]  # from the stage written first in loom.yaml
