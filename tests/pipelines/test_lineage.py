@@ -43,9 +43,9 @@ def test_from_a_model_version_back_to_the_raw_data(project, cli) -> None:
 
 def test_forward_from_a_dep_to_the_stage_that_read_it(ws, cli) -> None:
     write("in.txt", "x")
+    cmd = f"{PY} -c \"open('out.txt', 'w').write(open('in.txt').read() * 2)\""
     write(
-        "loom.yaml",
-        f"stages:\n  copy:\n    cmd: {PY} -c \"open('out.txt', 'w').write(open('in.txt').read() * 2)\"\n    deps: [in.txt]\n    outs: [out.txt]\n",
+        "loom.yaml", f"stages:\n  copy:\n    cmd: {cmd}\n    deps: [in.txt]\n    outs: [out.txt]\n"
     )
     assert cli("repro").code == 0
     with Client() as client:
