@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import PY, ran, write
+from .conftest import PY, git, ran, write
 
 # the first stage writes runs.log: if it exists afterwards, something ran
 FIRST = f"  first:\n    cmd: {PY} -c \"open('runs.log', 'a').write('first')\"\n"
@@ -107,3 +107,18 @@ def test_dag_names_the_cycle_too(ws, cli) -> None:
     write("loom.yaml", "stages:\n  a:\n    cmd: x\n    deps: [a.txt]\n    outs: [a.txt]\n")
     r = cli("dag")
     assert r.code == 1 and "loom.yaml:4: stage 'a' reads a.txt" in r.err
+
+
+def test_an_out_tracked_by_loom_add_or_git_is_refused(ws, cli) -> None:
+    write("loom.yaml", "stages:\n" + FIRST + f"  a:\n    cmd: {PY} -c pass\n    outs: [data]\n")
+    write("data/x.csv", "1")
+    assert cli("add", "data").code == 0
+    err = _refused(cli, ws.root, "the out data is tracked with `loom add` (data.loom)", 6)
+    assert (ws.root / "data/x.csv").read_text() == "1"  # not cleared
+
+    (ws.root / "data.loom").unlink()
+    (ws.root / ".gitignore").unlink()
+    git("add", "data/x.csv")
+    err = _refused(cli, ws.root, "the out data is tracked by git (data/x.csv)", 6)
+    assert "git rm -r --cached data" in err
+    assert (ws.root / "data/x.csv").read_text() == "1"

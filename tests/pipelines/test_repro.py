@@ -225,3 +225,56 @@ def test_lock_written_only_for_stages_that_exist(project) -> None:
     write(root / "params.yaml", (root / "params.yaml").read_text().replace("0.01", "0.03"))
     repro(project)
     assert list(lock.read(root)) == ["prepare", "train"]
+
+
+def test_wdir_runs_the_command_there(ws) -> None:
+    write("sub/params.yaml", "n: 3\n")
+    write(
+        "sub/make.py",
+        "import yaml\nn = yaml.safe_load(open('params.yaml'))['n']\n"
+        "open('../out.txt', 'w').write('x' * n)\n",
+    )
+    write(
+        "loom.yaml",
+        f"stages:\n  s:\n    cmd: {PY} make.py\n    wdir: sub\n"
+        "    deps: [make.py]\n    params: [n]\n    outs: [../out.txt]\n",
+    )
+    repro(ws)
+    assert (ws.root / "out.txt").read_text() == "xxx"
+    entry = lock.read(ws.root)["s"]
+    assert entry.wdir == "sub" and [d.path for d in entry.deps] == ["sub/make.py"]
+    assert dict(entry.params) == {"sub/params.yaml": {"n": 3}}
+    assert "    wdir: sub\n" in (ws.root / "loom.lock").read_text()
+
+
+def test_symlinked_outs_are_never_written_through(ws) -> None:
+    ws.save_config({"cache": {"type": "symlink"}})
+    write("n.txt", "1")
+    stage = f"{PY} -c \"open('out.txt', 'w').write(open('n.txt').read() * 2)\""
+    write("loom.yaml", f"stages:\n  s:\n    cmd: {stage}\n    deps: [n.txt]\n    outs: [out.txt]\n")
+    repro(ws)
+    out = ws.root / "out.txt"
+    assert out.is_symlink() and out.read_text() == "11"
+    first = lock.read(ws.root)["s"].outs[0].hash
+    write("n.txt", "2")
+    repro(ws)
+    assert out.is_symlink() and out.read_text() == "22"
+    ws.odb.verify(first)  # the cached "11" was not overwritten through the link
+    assert _actions(repro(ws))["s"] == ("skipped", "up to date")
+
+
+def test_persist_outs_are_kept_and_skip_the_run_cache(ws) -> None:
+    write("n.txt", "a")
+    stage = f"{PY} -c \"open('log.txt', 'a').write(open('n.txt').read())\""
+    write(
+        "loom.yaml",
+        f"stages:\n  s:\n    cmd: {stage}\n    deps: [n.txt]\n"
+        "    outs: [{log.txt: {persist: true}}]\n",
+    )
+    repro(ws)
+    write("n.txt", "b")
+    repro(ws)
+    write("n.txt", "a")
+    r = _actions(repro(ws))
+    assert r["s"] == ("ran", "dep n.txt changed")  # not restored: it builds on what is there
+    assert (ws.root / "log.txt").read_text() == "aba"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,14 +29,50 @@ from loom.data.checkout import checkout_targets
 from loom.data.lock import workspace_lock
 from loom.data.pointer import Pointer
 from loom.data.select import Target
-from loom.data.workspace import Workspace
+from loom.data.workspace import POINTER_SUFFIX, Workspace
 from loom.errors import from_oserror
+from loom.paths import is_inside
 from loom.pipelines.errors import PipelineError
 from loom.pipelines.lock import Entry
 from loom.pipelines.spec import Stage
 from loom.pipelines.versions import Versions
 
 _LINK_MODES = ("hardlink", "symlink")
+
+
+def check_ours(ws: Workspace, stages: Sequence[Stage]) -> None:
+    """Refuse, before anything runs, a cached out that ``loom add`` or git already tracks:
+    the stage would delete it, and Loom would then keep it twice (one ``git ls-files``)."""
+    owner = {o.path: s.name for s in stages for o in s.outs}
+    outs = [o for s in stages for o in s.outs if o.cache]
+    for out in outs:
+        if (ws.root / (out.path + POINTER_SUFFIX)).is_file():
+            raise PipelineError(
+                out.where,
+                f"stage {owner[out.path]!r}: the out {out.path} is tracked with `loom add` "
+                f"({out.path}{POINTER_SUFFIX}).",
+                hint=f"A stage's outs are tracked by loom.lock: remove {out.path}"
+                f"{POINTER_SUFFIX} (`git rm`), or make it a dep instead.",
+                path=out.path,
+            )
+    if not outs or not ws.has_git:
+        return
+    proc = subprocess.run(
+        ["git", "ls-files", "-z", "--", *(f":(literal){o.path}" for o in outs)],
+        cwd=ws.root,
+        capture_output=True,
+    )
+    tracked = [os.fsdecode(p) for p in proc.stdout.split(b"\0") if p]
+    for out in outs:
+        inside = [t for t in tracked if is_inside(out.path, t)]
+        if inside:
+            raise PipelineError(
+                out.where,
+                f"stage {owner[out.path]!r}: the out {out.path} is tracked by git ({inside[0]}).",
+                hint=f"Run `git rm -r --cached {out.path}` (Loom stores outs in its cache), "
+                "or say `cache: false` to keep it in git.",
+                path=out.path,
+            )
 
 
 def clear(ws: Workspace, stage: Stage) -> None:

@@ -97,15 +97,17 @@ class Planner:
             return Decision(name, SKIP, "frozen")
         params = self.params.values(stage)
         if upstream_runs is not None:
-            why = "forced (--force)" if self.force else f"upstream stage {upstream_runs} runs first"
-            return Decision(name, RUN, why, (), params)
+            after = (
+                "forced (--force)" if self.force else f"upstream stage {upstream_runs} runs first"
+            )
+            return Decision(name, RUN, after, (), params)
         deps = tuple(self._dep(stage, d.path) for d in stage.deps)
         key = runcache.key(stage, deps, params)
         why = self._why(stage, deps, params)
         if why is None:
             return Decision(name, SKIP, "up to date", deps, params, key)
         decision = Decision(name, RUN, why, deps, params, key)
-        if self.force or stage.always_changed or not stage.outs:
+        if self.force or stage.always_changed or not stage.outs or runcache.persists(stage):
             return decision
         return self._restorable(stage, decision)
 

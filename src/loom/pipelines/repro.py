@@ -107,8 +107,10 @@ def repro(
         if all(d.action == SKIP for d in decisions):
             # nothing to run: answered without loading the scheduler, outs or tracking
             return ReproResult([StageResult(d.name, SKIPPED, d.reason) for d in decisions])
+        from loom.pipelines.outputs import check_ours
         from loom.pipelines.scheduler import Scheduler, only_repro
 
+        check_ours(ws, [dag.stages[d.name] for d in decisions if d.action != SKIP])
         with only_repro(ws):
             run = Scheduler(ws, pipeline, dag, planner, console, executor, max(1, jobs))
             return run.all(selected)

@@ -46,6 +46,11 @@ def key(stage: Stage, deps: Sequence[Entry], params: Mapping[str, Mapping[str, A
     return hash_bytes(text.encode())
 
 
+def persists(stage: Stage) -> bool:
+    """A stage with a ``persist`` out builds on what was there: no run cache for it (as DVC)."""
+    return any(o.persist for o in stage.outs)
+
+
 class RunCache:
     """``fetch``: bring missing objects from the default remote (not for ``status``)."""
 

@@ -45,6 +45,7 @@ from loom.pipelines.repro import (
     StageResult,
     Terminated,
 )
+from loom.pipelines.runcache import persists
 from loom.pipelines.spec import Pipeline
 
 
@@ -157,8 +158,8 @@ class Scheduler:
             self._failed(d, run_id, outcome, exc.message, hint=exc.hint)
             return None
         self._lock(d, outs)
-        assert d.key is not None
-        self.planner.cache.save(d.key, outs)  # type: ignore[union-attr]
+        if d.key is not None and self.planner.cache is not None and not persists(stage):
+            self.planner.cache.save(d.key, outs)
         self.recorder.finished(run_id, "FINISHED", outs, found, outcome)
         self.result.stages.append(
             StageResult(d.name, RAN, d.reason, run_id, outcome.status, outcome.seconds)

@@ -242,7 +242,7 @@ def _do(name: str, body: YMap, file: str, key: str) -> YMap:
             f"stage {name!r}: {k!r} can't be next to {key}; put it under do:.",
         )
     do = body.get("do")
-    if not isinstance(do, dict):
+    if not isinstance(do, YMap):
         raise PipelineError(
             Where(file, body.line_of("do") if "do" in body else body.line),
             f"stage {name!r}: {key} needs a do: mapping with the stage to repeat.",

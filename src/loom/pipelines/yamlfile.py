@@ -54,7 +54,7 @@ class YList(list):
         return self.lines[index] if 0 <= index < len(self.lines) else self.line
 
 
-class _Loader(_Base):  # type: ignore[misc, valid-type]
+class _Loader(_Base):
     file = "<yaml>"
 
 
