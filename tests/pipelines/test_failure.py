@@ -96,3 +96,22 @@ def test_a_stage_that_does_not_write_its_out_fails(ws, cli) -> None:
     assert r.code == 1
     assert "loom.yaml:4: stage 'a' finished but did not write its out never.txt" in r.err
     assert not (ws.root / "loom.lock").exists()
+
+
+def test_a_dep_its_upstream_did_not_write_stops_the_pipeline_after_the_others(ws, cli) -> None:
+    write(ws.root / "slow.py", SLOW)
+    make = f"{PY} -c \"import os; os.makedirs('made', exist_ok=True); open('made/a', 'w')\""
+    use = f"{PY} -c \"open('used', 'w').write(open('made/b').read())\""
+    write(
+        ws.root / "loom.yaml",
+        f"stages:\n  make:\n    cmd: {make}\n    outs: [made]\n"
+        f"  use:\n    cmd: {use}\n    deps: [made/b]\n    outs: [used]\n"
+        f"  slow:\n    cmd: {PY} slow.py\n    outs: [slow.txt]\n",
+    )
+    r = cli("repro", "-j", "2")
+    assert r.code == 1
+    assert "Stage 'use' could not run: loom.yaml:7: stage 'use': the dep made/b does not exist" in (
+        r.err
+    )
+    assert ran(ws.root) == ["slow"]  # let finish
+    assert set(lock.read(ws.root)) == {"make", "slow"}

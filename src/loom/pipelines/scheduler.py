@@ -45,7 +45,6 @@ from loom.pipelines.repro import (
     StageResult,
     Terminated,
 )
-from loom.pipelines.runcache import persists
 from loom.pipelines.spec import Pipeline
 
 
@@ -79,9 +78,12 @@ class Scheduler:
                 while pending or self.active:
                     if self.failure is None:
                         self._start_ready(pending, chosen, finished)
-                    elif pending:
+                    if self.failure is not None:
                         pending.clear()  # a stage failed: nothing new starts
                     if not self.active:
+                        # every pending stage waits for one that is neither running nor
+                        # pending: only a failure (which cleared them) leads here
+                        assert not pending, f"stages waiting for nothing: {pending}"
                         continue
                     done, _ = wait(list(self.active), return_when=FIRST_COMPLETED)
                     for future in done:
@@ -105,16 +107,29 @@ class Scheduler:
             if (self.dag.upstream[name] & chosen) - finished:
                 continue  # waits for its upstream
             pending.remove(name)
-            decision = self.planner.decide(name)
-            if decision.action == SKIP:
-                self.result.stages.append(StageResult(name, SKIPPED, decision.reason))
-                self.console.say(f"Stage {name} skipped: {decision.reason}.")
-                finished.add(name)
-            elif decision.action == RESTORE:
-                self._restore(decision)
-                finished.add(name)
-            else:
-                self._start(decision)
+            try:
+                decision = self.planner.decide(name)
+                if decision.action == SKIP:
+                    self.result.stages.append(StageResult(name, SKIPPED, decision.reason))
+                    self.console.say(f"Stage {name} skipped: {decision.reason}.")
+                    finished.add(name)
+                elif decision.action == RESTORE:
+                    self._restore(decision)
+                    finished.add(name)
+                else:
+                    self._start(decision)
+            except LoomError as exc:  # e.g. a dep its upstream should have written is not there
+                self._not_started(name, exc)
+                return
+
+    def _not_started(self, name: str, exc: LoomError) -> None:
+        """A stage that could not even start: the pipeline stops as for a failed command."""
+        self.result.stages.append(StageResult(name, FAILED, exc.message))
+        self.failure = StageFailed(
+            f"Stage {name!r} could not run: {exc.message}",
+            hint=exc.hint,
+            stage=name,
+        )
 
     def _restore(self, d: Decision) -> None:
         stage = self.dag.stages[d.name]
@@ -158,7 +173,9 @@ class Scheduler:
             self._failed(d, run_id, outcome, exc.message, hint=exc.hint)
             return None
         self._lock(d, outs)
-        if d.key is not None and self.planner.cache is not None and not persists(stage):
+        if d.key is not None and self.planner.cache is not None:
+            # saved for persist outs too (never looked up for them): its ref keeps the
+            # objects the lock names from gc
             self.planner.cache.save(d.key, outs)
         self.recorder.finished(run_id, "FINISHED", outs, found, outcome)
         self.result.stages.append(
