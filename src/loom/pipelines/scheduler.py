@@ -56,12 +56,21 @@ class _Active:
 
 
 class Scheduler:
-    def __init__(self, ws, pipeline: Pipeline, dag: Dag, planner: Planner, console, executor, jobs):
+    def __init__(
+        self,
+        ws: Workspace,
+        pipeline: Pipeline,
+        dag: Dag,
+        planner: Planner,
+        console: Console,
+        executor: Executor | None,
+        jobs: int,
+    ) -> None:
         self.ws = ws
         self.pipeline = pipeline
         self.dag = dag
         self.planner = planner
-        self.console: Console = console
+        self.console = console
         self.executor: Executor = executor or LocalExecutor(console)
         self.jobs = jobs
         self.recorder = Recorder(ws, pipeline.experiment)
@@ -83,7 +92,8 @@ class Scheduler:
                     if not self.active:
                         # every pending stage waits for one that is neither running nor
                         # pending: only a failure (which cleared them) leads here
-                        assert not pending, f"stages waiting for nothing: {pending}"
+                        if pending:
+                            raise RuntimeError(f"stages wait for nothing: {pending}")
                         continue
                     done, _ = wait(list(self.active), return_when=FIRST_COMPLETED)
                     for future in done:
@@ -201,11 +211,11 @@ class Scheduler:
         tail = "\n".join(outcome.stderr.rstrip("\n").splitlines()[-10:])
         stage = self.dag.stages[d.name]
         self.failure = StageFailed(
-            f"Stage {d.name!r} failed: {why}."
+            f"Stage {d.name!r} failed: {why.rstrip('.')}."
             + (f"\n  $ {stage.cmd}\n" + _indent(tail) if tail else f"\n  $ {stage.cmd}"),
             hint=hint
-            or f"Fix it and run `loom repro` again; its entry in loom.lock is unchanged "
-            f"(run {run_id} has the whole stderr tail: `loom runs show {run_id}`).",
+            or "Fix it and run `loom repro` again; its entry in loom.lock is unchanged, and "
+            f"its run {run_id} keeps the tail of stderr (artifact loom/stderr.txt).",
             stage=d.name,
             run_id=run_id,
             status=outcome.status,
