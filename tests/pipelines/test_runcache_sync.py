@@ -5,12 +5,23 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from .conftest import clear_log, commit, git, ran, write
 
 
-def test_push_then_restore_in_a_clone(project, cli, tmp_path, monkeypatch) -> None:
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
+def remote(request, tmp_path) -> list[str]:
+    """``loom remote add`` arguments: a folder, or a bucket on moto's S3 server."""
+    if request.param == "local":
+        return [str(tmp_path / "remote")]
+    s3 = request.getfixturevalue("s3_env")
+    return [f"s3://{s3['bucket']}/loom", "--endpoint-url", s3["endpoint_url"]]
+
+
+def test_push_then_restore_in_a_clone(project, cli, tmp_path, monkeypatch, remote) -> None:
     root = project.root
-    assert cli("remote", "add", "-d", "storage", str(tmp_path / "remote")).code == 0
+    assert cli("remote", "add", "-d", "storage", *remote).code == 0
     params = (root / "params.yaml").read_text()
     write(root / "params.yaml", params.replace("lr: 0.01", "lr: 0.02"))
     assert cli("repro").code == 0
