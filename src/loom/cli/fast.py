@@ -23,11 +23,11 @@ def main() -> None:
 
     parsed = parse(sys.argv[1:])
     if parsed is not None:
-        from loom.cli import data_run as bodies
+        from loom.cli.data_run import run
     else:  # `loom repro` and `loom dag` (a no-op repro answers in a tenth of a second)
-        from loom.cli import pipelines as bodies  # type: ignore[no-redef]
+        from loom.cli import pipelines
 
-        parsed = bodies.parse(sys.argv[1:])
+        parsed, run = pipelines.parse(sys.argv[1:]), pipelines.run
     if parsed is None:
         from loom.cli.main import main as full
 
@@ -36,4 +36,4 @@ def main() -> None:
     from loom.cli.guard import guarded
 
     name, keywords = parsed
-    sys.exit(guarded(lambda: bodies.run(name, keywords)))
+    sys.exit(guarded(lambda: run(name, keywords)))
