@@ -71,19 +71,55 @@ def status(paths: list[str], jobs: int | None, as_json: bool, quiet: bool) -> in
     from loom.data.status import BAD_STATES
     from loom.data.status import status as get_status
 
+    ws = _ws()
     with bars(quiet or as_json) as progress:
-        rows = get_status(_ws(), paths, jobs=jobs, progress=progress)
+        rows = get_status(ws, paths, jobs=jobs, progress=progress)
+    # stages too when there is a loom.yaml: one stat when there is none
+    stages = None if paths or not (ws.root / "loom.yaml").is_file() else _stages(ws, rows, as_json)
     if as_json:
-        print_json([r.as_dict() for r in rows])
+        print_json([r.as_dict() for r in rows] + [d.as_dict() for d in stages or ()])
     else:
-        print_status(rows)
+        print_status(rows, bool(stages))
+        if stages:
+            print_stages(stages)
     return 1 if any(r.state in BAD_STATES for r in rows) else 0
 
 
-def print_status(rows: list) -> None:
+def _stages(ws, rows: list, as_json: bool) -> list:
+    """Which stages ``loom repro`` would run; on an error in loom.yaml, the data rows
+    are shown first, then the error."""
+    from loom.errors import LoomError
+    from loom.pipelines.status import stages
+
+    try:
+        return stages(ws)
+    except LoomError:
+        if as_json:
+            print_json([r.as_dict() for r in rows])
+        else:
+            print_status(rows, True)
+        raise
+
+
+def print_stages(decisions: list) -> None:
+    """The stages after the data rows: one line each, what ``loom repro`` would do and why."""
+    out = sys.stdout
+    width = max(len(d.name) for d in decisions)
+    lines = ["Stages:"]
+    for d in decisions:
+        state = {"run": "will run", "restore": "restores"}.get(d.action, "up to date")
+        if d.action == "skip" and d.reason != "up to date":
+            state = d.reason
+        colour = "32" if d.action == "skip" else "31"
+        why = f": {d.reason}" if d.action != "skip" else ""
+        lines.append(f"  {d.name:{width}}  {paint(out, colour, state)}{why}")
+    out.write("".join(line + "\n" for line in lines))
+
+
+def print_status(rows: list, pipeline: bool = False) -> None:
     """Write ``loom status`` rows to stdout, coloured on a terminal (NO_COLOR is honoured)."""
     out = sys.stdout
-    lines = [] if rows else ["Nothing is tracked yet; `loom add PATH` starts."]
+    lines = [] if rows or pipeline else ["Nothing is tracked yet; `loom add PATH` starts."]
     for r in rows:
         cache = "" if r.in_cache else " " + paint(out, "33", "(not in cache)")
         lines.append(f"{paint(out, _COLOURS.get(r.state, '0'), f'{r.state:9}')} {r.path}{cache}")
@@ -150,6 +186,8 @@ def _sync(verb: str, paths: list[str], remote, jobs, quiet: bool, as_json: bool,
         )
         if r.artifacts:
             say(f"Run artifacts: {r.artifacts} object(s) included.")
+        if r.refs:
+            say(f"Run cache: {r.refs} entr{'y' if r.refs == 1 else 'ies'} {verb}ed.")
         if r.checkout is not None:
             say(f"Checkout: {r.checkout.written} written, {r.checkout.removed} removed.")
 

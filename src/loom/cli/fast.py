@@ -22,13 +22,18 @@ def main() -> None:
     from loom.cli.spec import parse
 
     parsed = parse(sys.argv[1:])
+    if parsed is not None:
+        from loom.cli.data_run import run
+    else:  # `loom repro` and `loom dag` (a no-op repro answers in a tenth of a second)
+        from loom.cli import pipelines
+
+        parsed, run = pipelines.parse(sys.argv[1:]), pipelines.run
     if parsed is None:
         from loom.cli.main import main as full
 
         full()
         return
-    from loom.cli import data_run
     from loom.cli.guard import guarded
 
     name, keywords = parsed
-    sys.exit(guarded(lambda: data_run.run(name, keywords)))
+    sys.exit(guarded(lambda: run(name, keywords)))

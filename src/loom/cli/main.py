@@ -37,8 +37,8 @@ def _register() -> None:
     import importlib
 
     models = ("models", "models_register", "models_query", "models_serve")
-    modules = ("data", "remote", "tracking", *models, "lineage", "db", "params_metrics")
-    for name in (*modules, "import_dvc"):
+    pipelines = ("pipelines", "params_metrics", "import_dvc")
+    for name in ("data", "remote", "tracking", *models, "lineage", "db", *pipelines):
         try:
             module = importlib.import_module(f"loom.cli.{name}")
         except ModuleNotFoundError as exc:

@@ -146,13 +146,21 @@ COMMANDS: dict[str, Command] = {c.name: c for c in _COMMANDS}
 def parse(argv: list[str]) -> tuple[str, dict[str, Any]] | None:
     """``(command, keywords)`` for a plain data command line; None when typer should parse it.
 
+    (``parse_with`` does the same for another module's commands: ``loom.cli.pipelines``.)
+    """
+    return parse_with(COMMANDS, argv)
+
+
+def parse_with(commands: dict[str, Command], argv: list[str]) -> tuple[str, dict[str, Any]] | None:
+    """``(command, keywords)`` for a plain command line of ``commands``; None otherwise.
+
     Anything unusual (``--help``, ``--jobs=4``, bundled ``-qj4``, ``--``, a
     bad value, an unknown option) is left to typer, which prints the usual
     help and usage errors: this parser only has to be right where it answers.
     """
-    if not argv or argv[0] not in COMMANDS:
+    if not argv or argv[0] not in commands:
         return None
-    cmd = COMMANDS[argv[0]]
+    cmd = commands[argv[0]]
     flags = {flag: o for o in cmd.options for flag in o.flags}
     kw = cmd.defaults()
     rest = iter(argv[1:])

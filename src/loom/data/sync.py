@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from loom._types import Oid, StrPath
+from loom.data import shared_refs
 from loom.data.checkout import CheckoutResult, checkout_targets
 from loom.data.ledger import Ledger
 from loom.data.lock import workspace_lock
@@ -38,6 +39,7 @@ class SyncResult:
     skipped: int = 0
     bytes: int = 0
     artifacts: int = 0  # objects of tracked runs' artifacts among those pushed
+    refs: int = 0  # run cache entries sent or brought (loom.data.shared_refs)
     checkout: CheckoutResult | None = None
     failed: list[tuple[Oid, str]] = field(default_factory=list)
 
@@ -48,7 +50,7 @@ class SyncResult:
         self.failed.extend(r.failed)
 
     def as_dict(self) -> dict:
-        keys = ("remote", "transferred", "skipped", "bytes", "artifacts")
+        keys = ("remote", "transferred", "skipped", "bytes", "artifacts", "refs")
         out = {k: getattr(self, k) for k in keys}
         out["failed"] = [{"oid": o, "reason": why} for o, why in self.failed]
         if self.checkout is not None:
@@ -97,7 +99,8 @@ def push(
         )
         lost = _push_versions(ws, conf, target, pointers, result, jobs, progress)
         if not paths:
-            _push_run_artifacts(ws, target, result, jobs)
+            _push_run_artifacts(ws, target, result, jobs)  # run cache objects among them
+            result.refs = shared_refs.push_refs(ws, target)
         if lost is not None:
             raise lost
     return result
@@ -169,7 +172,7 @@ def fetch(
     (or holds corrupt) and the workspace paths they were for.
     """
     with workspace_lock(ws), os_errors(ws, "fetch into the cache"):
-        result, problems = _fetch(ws, select_targets(ws, paths), remote, jobs, progress)
+        result, problems = _fetch(ws, select_targets(ws, paths), remote, jobs, progress, not paths)
     problems.raise_if_any("fetched", result=result)
     return result
 
@@ -199,7 +202,7 @@ def pull(
     with workspace_lock(ws):
         targets = select_targets(ws, paths)
         with os_errors(ws, "fetch into the cache"):
-            result, problems = _fetch(ws, targets, remote, jobs, progress)
+            result, problems = _fetch(ws, targets, remote, jobs, progress, not paths)
         result.checkout, more = checkout_targets(
             ws, targets, force=force, jobs=jobs, progress=progress
         )
@@ -209,11 +212,13 @@ def pull(
 
 
 def _fetch(
-    ws: Workspace, targets: Sequence[Target], remote: str | None, jobs, progress
+    ws: Workspace, targets: Sequence[Target], remote: str | None, jobs, progress, refs=False
 ) -> tuple[SyncResult, Problems]:
     conf = resolve(ws, remote)
     target = open_config(ws, conf)
     result = SyncResult(target.url)
+    if refs:  # everything was asked for: the run cache's entries too
+        result.refs = shared_refs.fetch_refs(ws, target)
     gone: dict[Oid, LoomError] = {}  # what the remote lacks or holds corrupt
     came = ws.odb.missing(t.ptr.hash for t in targets)  # what this fetch brings
     trees = list(dict.fromkeys(t.ptr.hash for t in targets if t.ptr.kind == "dir"))

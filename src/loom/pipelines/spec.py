@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from loom import paths
+from loom.errors import NotFoundError
 from loom.pipelines import template
 from loom.pipelines.errors import PipelineError, Where
 from loom.pipelines.template import Reader
@@ -87,11 +88,6 @@ class Param:
     key: str | None
     where: Where
 
-    @property
-    def declared(self) -> str:
-        """The key as written (in the lock), ``file`` relative to the root."""
-        return self.key or ""
-
 
 @dataclass(frozen=True)
 class Stage:
@@ -133,8 +129,6 @@ class Pipeline:
     def stage(self, name: str) -> Stage:
         found = self.stages.get(name)
         if found is None:
-            from loom.errors import NotFoundError
-
             raise NotFoundError(
                 f"No stage named {name!r} in {self.file}.",
                 hint=f"Stages: {', '.join(self.stages) or 'none'}.",
@@ -312,7 +306,7 @@ def _path(value: Any, wdir: str, at: Where, what: str) -> str:
     """``value`` relative to ``wdir``, as a clean root-relative path; refused if it leaves."""
     if not isinstance(value, str) or not value:
         raise PipelineError(at, f"{what} must be a path, not {value!r}.")
-    if value.startswith("/") or (len(value) > 1 and value[1] == ":"):
+    if value.startswith("/"):
         raise PipelineError(
             at,
             f"{what} {value!r} is absolute; paths in loom.yaml are relative.",

@@ -170,8 +170,13 @@ class Client(RegistryClient):
         tags: Mapping[str, Any] | None = None,
         capture_env: bool | None = None,
         log_system_metrics: bool = False,
+        run_id: str | None = None,
+        start_time: int | None = None,
     ) -> Run:
         """Start a RUNNING run owned by this process.
+
+        ``run_id`` (32 hex digits) lets a caller hand the id to another process before
+        the run exists (``loom repro`` gives it to each stage as ``LOOM_RUN_ID``).
 
         ``loom.host``/``loom.pid`` are always recorded (``mark_stale`` needs them);
         the rest of the environment unless ``capture_env=False`` or the setting
@@ -188,9 +193,10 @@ class Client(RegistryClient):
         run = self.backend.create_run(
             experiment_id,
             name=name,
-            start_time=now_ms(),
+            start_time=start_time or now_ms(),
             user=env.current_user(),
             tags=all_tags,
+            run_id=run_id,
             artifacts=self._env_artifacts(cached) if cached is not None else (),
         )
         extras = self._extras.setdefault(run.run_id, RunExtras())

@@ -18,6 +18,7 @@ import atexit
 import os
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from loom.tracking import sigterm
 from loom.tracking.client import Client
 
 DEFAULT_EXPERIMENT = "Default"
+RUN_ID_ENV = "LOOM_RUN_ID"  # set by `loom repro` for each stage's process
+_ATTACH_SECONDS = 60.0
 
 _lock = threading.RLock()
 _client: Client | None = None
@@ -38,11 +41,16 @@ _runs: list[ActiveRun] = []
 
 
 class ActiveRun:
-    """The run ``start_run`` began; ``.run_id`` and ``.info`` (the Run as it started)."""
+    """The run ``start_run`` began; ``.run_id`` and ``.info`` (the Run as it started).
 
-    def __init__(self, run: Run) -> None:
+    ``attached``: the run belongs to the process that started this one (a ``loom repro``
+    stage, see :func:`start_run`); ending it here only flushes what was logged.
+    """
+
+    def __init__(self, run: Run, *, attached: bool = False) -> None:
         self.info = run
         self.run_id = run.run_id
+        self.attached = attached
         self.pid = os.getpid()  # a forked child must not end its parent's run at exit
 
     def __repr__(self) -> str:
@@ -115,7 +123,11 @@ def start_run(
     capture_env: bool | None = None,
     log_system_metrics: bool = False,
 ) -> ActiveRun:
-    """Start (or with ``run_id``, resume) a run and make it active; use it in ``with``."""
+    """Start (or with ``run_id``, resume) a run and make it active; use it in ``with``.
+
+    In a ``loom repro`` stage (``LOOM_RUN_ID`` is set) the first ``start_run`` logs into
+    the stage's own run instead of starting another; the pipeline ends that run.
+    """
     client = get_client()
     with _lock:
         if _runs and not nested:
@@ -123,6 +135,12 @@ def start_run(
                 f"Run {_runs[-1].run_id} is already active.",
                 hint="Call loom.end_run() first, or pass nested=True for a child run.",
             )
+        inherited = os.environ.get(RUN_ID_ENV)
+        if run_id is None and not _runs and inherited:
+            active = ActiveRun(_attach(client, inherited), attached=True)
+            _runs.append(active)
+            sigterm.install()
+            return active
         if run_id is not None:
             run = client.resume_run(run_id)
         else:
@@ -146,12 +164,18 @@ def start_run(
 
 
 def end_run(status: RunStatus | str = RunStatus.FINISHED) -> None:
-    """End the active run: flush its metrics, wait for its background work, set ``status``."""
+    """End the active run: flush its metrics, wait for its background work, set ``status``.
+
+    A run attached from ``LOOM_RUN_ID`` is only flushed: the pipeline that owns it ends it.
+    """
     with _lock:
         if not _runs:
             return
         active = _runs.pop()
     try:
+        if active.attached:
+            get_client().flush()
+            return
         get_client().set_terminated(active.run_id, RunStatus(status))
     except Exception:
         raise  # the status landed all the same (set_terminated makes sure)
@@ -164,6 +188,23 @@ def end_run(status: RunStatus | str = RunStatus.FINISHED) -> None:
     finally:
         if not _runs:
             sigterm.uninstall()
+
+
+def _attach(client: Client, run_id: str) -> Run:
+    """The run ``LOOM_RUN_ID`` names; the pipeline creates it while this process starts,
+    so wait (polling, as for a lock) up to ``_ATTACH_SECONDS`` for it to exist."""
+    deadline = time.monotonic() + _ATTACH_SECONDS
+    while True:
+        try:
+            return client.get_run(run_id)
+        except NotFoundError:
+            if time.monotonic() > deadline:
+                raise NotFoundError(
+                    f"{RUN_ID_ENV}={run_id} names no run in {client.tracking_uri}.",
+                    hint=f"Unset {RUN_ID_ENV}, or run the script through `loom repro`.",
+                    run_id=run_id,
+                ) from None
+            time.sleep(0.05)
 
 
 def active_run() -> ActiveRun | None:

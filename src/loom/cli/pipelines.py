@@ -1,0 +1,152 @@
+"""``loom repro`` and ``loom dag``: declared once (``loom.cli.spec``'s classes) for the fast
+path and for typer, bodies free of typer and rich at import.
+
+A no-op ``loom repro`` should answer in well under 0.15 s, so the console script
+parses it without typer (``loom.cli.fast``), as it does the data commands.
+
+    $ loom repro train -j 4
+    $ loom dag --mermaid
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from loom.cli.output import print_error, print_json, say
+from loom.cli.spec import JSON, Command, Opt, parse_with
+
+STAGES = "Stages to bring up to date, with what they need (default: every stage)."
+_COMMANDS = (
+    Command(
+        "repro",
+        "Run the stages of loom.yaml whose cmd, deps, params or outs changed.",
+        (
+            Opt("force", ("-f", "--force"), "Run even the stages that are up to date."),
+            Opt("dry_run", ("--dry-run",), "Only say what would run, and why."),
+            Opt(
+                "downstream",
+                ("--downstream",),
+                "Run the named stages and every stage after them (not those before).",
+            ),
+            Opt("jobs", ("-j", "--jobs"), "Stages to run at once (default 1).", "N", int),
+            JSON,
+        ),
+        paths=STAGES,
+    ),
+    Command(
+        "dag",
+        "Show the stages of loom.yaml and what each needs.",
+        (
+            Opt("mermaid", ("--mermaid",), "Print a Mermaid flowchart."),
+            Opt("dot", ("--dot",), "Print a Graphviz dot graph."),
+            JSON,
+        ),
+    ),
+)
+COMMANDS: dict[str, Command] = {c.name: c for c in _COMMANDS}
+
+
+def parse(argv: list[str]) -> tuple[str, dict[str, Any]] | None:
+    return parse_with(COMMANDS, argv)
+
+
+def run(name: str, keywords: dict[str, Any]) -> int:
+    return _BODIES[name](**keywords) or 0
+
+
+def _ws():
+    from loom.data.workspace import Workspace
+
+    return Workspace.find()
+
+
+def repro(
+    paths: list[str], force: bool, dry_run: bool, downstream: bool, jobs: int | None, as_json: bool
+) -> int:
+    from loom.errors import LoomError
+    from loom.pipelines.executor import Console
+    from loom.pipelines.repro import StageFailed, Terminated
+    from loom.pipelines.repro import repro as run_repro
+
+    jobs = jobs or 1
+    # with --json, stdout holds the JSON alone: the stages' output goes to stderr
+    console = Console(prefix=jobs > 1, out=sys.stderr if as_json else None)
+    try:
+        result = run_repro(
+            _ws(),
+            paths,
+            force=force,
+            dry_run=dry_run,
+            downstream=downstream,
+            jobs=jobs,
+            console=console,
+        )
+    except StageFailed as exc:
+        if as_json and exc.fields.get("result") is not None:
+            print_json(exc.fields["result"].as_dict())
+        raise
+    except Terminated:
+        print_error("Stopped by SIGTERM; the running stages were killed.", None)
+        raise
+    except LoomError:
+        raise
+    if as_json:
+        print_json(result.as_dict())
+    elif dry_run:
+        width = max((len(s.name) for s in result.stages), default=0)
+        for s in result.stages:
+            say(f"{s.name:{width}}  {s.action}: {s.reason}")
+    elif all(s.action == "skipped" for s in result.stages):
+        say("Every stage is up to date.")
+    return 0
+
+
+def dag(mermaid: bool, dot: bool, as_json: bool) -> int:
+    from loom.errors import UsageError
+    from loom.pipelines import render
+    from loom.pipelines.dag import build
+    from loom.pipelines.spec import load
+
+    if sum((mermaid, dot, as_json)) > 1:
+        raise UsageError("Choose one of --mermaid, --dot and --json.", hint="loom dag --mermaid")
+    graph = build(load(_ws().root))
+    if as_json:
+        print_json(render.as_dict(graph))
+        return 0
+    draw = render.mermaid if mermaid else render.dot if dot else render.text
+    sys.stdout.write(draw(graph))
+    return 0
+
+
+_BODIES: dict[str, Callable[..., int | None]] = {"repro": repro, "dag": dag}
+
+
+def register(app: Any) -> None:
+    import typer
+
+    from loom.cli.data import _keyword, _parameter
+
+    for cmd in COMMANDS.values():
+        app.command(cmd.name)(_typer_command(cmd, typer, _keyword, _parameter))
+
+
+def _typer_command(cmd: Command, typer: Any, keyword: Any, parameter: Any) -> Callable[..., None]:
+    def command(**keywords: Any) -> None:
+        if "paths" in keywords:
+            keywords["paths"] = list(keywords["paths"] or [])
+        code = run(cmd.name, keywords)
+        if code:
+            raise typer.Exit(code)
+
+    params = [parameter(o) for o in cmd.options]
+    if cmd.paths is not None:
+        argument = typer.Argument(None, metavar="STAGES", help=cmd.paths, show_default=False)
+        params.insert(0, keyword("paths", argument, list[str] | None))
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    command.__name__ = cmd.name
+    command.__doc__ = cmd.help
+    return command

@@ -1,0 +1,138 @@
+"""``loom repro``: bring the stages up to date, independent ones side by side (``jobs``).
+
+    >>> result = repro(ws, ["train"], jobs=4)                  # doctest: +SKIP
+    >>> [(s.name, s.action) for s in result.stages]           # doctest: +SKIP
+    [('prepare', 'skipped'), ('train', 'ran')]
+
+Everything that can be refused (``loom.yaml``, the graph, params, missing deps)
+is refused before any command starts. When every stage is up to date, that is
+said without loading the scheduler, the outs' machinery or tracking (a no-op
+costs the stats of the deps and outs); otherwise ``loom.pipelines.scheduler``
+runs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from loom.data.workspace import Workspace
+from loom.errors import LoomError
+from loom.pipelines import lock
+from loom.pipelines.dag import Dag, build
+from loom.pipelines.executor import Console, Executor
+from loom.pipelines.params import ParamFiles
+from loom.pipelines.plan import RESTORE, RUN, SKIP, Decision, Planner
+from loom.pipelines.runcache import RunCache
+from loom.pipelines.spec import disk_reader, load
+from loom.pipelines.versions import Versions
+
+# what happened to each stage, as ReproResult reports it
+RAN, SKIPPED, RESTORED, FAILED, KILLED, WOULD_RUN = (
+    "ran",
+    "skipped",
+    "restored",
+    "failed",
+    "killed",
+    "would run",
+)
+
+
+@dataclass
+class StageResult:
+    name: str
+    action: str
+    reason: str
+    run_id: str | None = None
+    status: int | None = None  # the command's exit status
+    seconds: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {"stage": self.name, "action": self.action, "reason": self.reason}
+        for key in ("run_id", "status", "seconds"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = round(value, 3) if key == "seconds" else value
+        return out
+
+
+@dataclass
+class ReproResult:
+    stages: list[StageResult] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"stages": [s.as_dict() for s in self.stages]}
+
+
+class StageFailed(LoomError):
+    """A stage's command failed (or it did not write its outs); the pipeline stopped."""
+
+    code = "STAGE_FAILED"
+
+
+class Terminated(SystemExit):
+    """SIGTERM during ``loom repro``, after the stages were stopped (exit status 143)."""
+
+
+def repro(
+    ws: Workspace,
+    targets: Sequence[str] = (),
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+    downstream: bool = False,
+    jobs: int = 1,
+    console: Console | None = None,
+    executor: Executor | None = None,
+) -> ReproResult:
+    """Run what is out of date among ``targets`` (default: every stage) and what they need."""
+    pipeline = load(ws.root)
+    dag = build(pipeline)
+    selected = dag.select(targets, downstream=downstream)
+    console = console or Console(prefix=jobs > 1)
+    with Versions(ws) as versions:
+        planner = Planner(
+            dag,
+            lock.read(ws.root),
+            versions,
+            ParamFiles(disk_reader(ws.root)),
+            RunCache(ws, fetch=not dry_run),
+            force=force,
+        )
+        planner.check(selected)
+        decisions = plan_all(planner, dag, selected)
+        if dry_run:
+            return _dry_run(decisions)
+        if all(d.action == SKIP for d in decisions):
+            # nothing to run: answered without loading the scheduler, outs or tracking
+            return ReproResult([StageResult(d.name, SKIPPED, d.reason) for d in decisions])
+        from loom.pipelines.outputs import check_ours
+        from loom.pipelines.scheduler import Scheduler, only_repro
+
+        check_ours(ws, [dag.stages[d.name] for d in decisions if d.action != SKIP])
+        with only_repro(ws):
+            run = Scheduler(ws, pipeline, dag, planner, console, executor, max(1, jobs))
+            return run.all(selected)
+
+
+def plan_all(planner: Planner, dag: Dag, names: Sequence[str]) -> list[Decision]:
+    """What would happen to each stage (dry-run, ``loom status``): a stage after one that
+    runs is said to run too, since what its deps will hold can't be known yet."""
+    out: list[Decision] = []
+    runs: set[str] = set()
+    for name in names:
+        first = next((u for u in dag.order(dag.upstream[name]) if u in runs), None)
+        decision = planner.decide(name, upstream_runs=first)
+        if decision.action != SKIP:
+            runs.add(name)
+        out.append(decision)
+    return out
+
+
+def _dry_run(decisions: list[Decision]) -> ReproResult:
+    result = ReproResult()
+    for d in decisions:
+        action = {RUN: WOULD_RUN, RESTORE: "would restore", SKIP: SKIPPED}[d.action]
+        result.stages.append(StageResult(d.name, action, d.reason))
+    return result
