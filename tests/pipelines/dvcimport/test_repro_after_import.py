@@ -46,6 +46,7 @@ def _twin(root: Path) -> Path:
 
 def test_rich_project_reruns_only_what_dvc_reruns(rich: Path, loom, dvc) -> None:
     twin = _twin(rich)
+    dvc_metrics = (rich / "train/metrics_big.json").read_bytes()
     assert _json(loom("import-dvc", "--json", cwd=rich))["written"]
 
     actions = _actions(loom, rich)
@@ -67,6 +68,12 @@ def test_rich_project_reruns_only_what_dvc_reruns(rich: Path, loom, dvc) -> None
     assert json.loads((rich / "train/metrics_big.json").read_text())["acc"] != 0
     assert set(_actions(loom, rich).values()) == {"skipped"}
     _clean_status(loom, rich)
+
+    # back to the value DVC ran with: the import's run cache entries restore DVC's outs
+    _set_param(rich, "train", "lr", 0.1)
+    actions = _actions(loom, rich)
+    assert {actions["train@small"], actions["train@big"]} == {"restored"}, actions
+    assert (rich / "train/metrics_big.json").read_bytes() == dvc_metrics
 
 
 def test_dvc_tutorial_pipeline_reruns_from_the_changed_stage(get_started: Path, loom, dvc):

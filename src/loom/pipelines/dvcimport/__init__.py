@@ -23,15 +23,16 @@ from loom.data.lock import workspace_lock
 from loom.data.state import StateIndex
 from loom.data.workspace import Workspace, init
 from loom.errors import AlreadyExistsError, UsageError
-from loom.pipelines import spec
+from loom.pipelines import lock, spec
 from loom.pipelines.dvcimport import dvcfiles, dvclock, dvcyaml, remotes
 from loom.pipelines.dvcimport.project import DvcProject
 from loom.pipelines.dvcimport.report import Note, Report
 from loom.pipelines.dvcimport.sources import Sources
 from loom.pipelines.errors import PipelineError
+from loom.pipelines.lock import StageLock
 
 __all__ = ["Note", "Report", "import_dvc"]
-LOOM_YAML, LOOM_LOCK = "loom.yaml", "loom.lock"
+LOOM_YAML, LOOM_LOCK = spec.FILE, lock.FILE
 
 
 def import_dvc(path: StrPath | None = None, *, force: bool = False) -> Report:
@@ -40,8 +41,8 @@ def import_dvc(path: StrPath | None = None, *, force: bool = False) -> Report:
     root = project.root
     _refuse_overwrite(root, force)
     pipeline = project.read_yaml("dvc.yaml") if project.exists("dvc.yaml") else None
-    lock = project.read_yaml("dvc.lock") if project.exists("dvc.lock") else None
-    for name, doc in (("dvc.yaml", pipeline), ("dvc.lock", lock)):
+    dvc_lock = project.read_yaml("dvc.lock") if project.exists("dvc.lock") else None
+    for name, doc in (("dvc.yaml", pipeline), ("dvc.lock", dvc_lock)):
         if doc is not None and not isinstance(doc, dict):
             raise UsageError(f"{name} is not a mapping.", hint=f"Fix {name}.", path=name)
     report = Report(str(root))
@@ -53,7 +54,7 @@ def import_dvc(path: StrPath | None = None, *, force: bool = False) -> Report:
         try:
             sources = Sources(ws, project.cache(), state)
             dvcfiles.convert(project, sources, report, force=force)
-            entries = dvclock.convert(lock, stages, sources, report) if lock else {}
+            entries = dvclock.convert(dvc_lock, stages, sources, report) if dvc_lock else {}
             state.save()
         finally:
             state.close()
@@ -133,12 +134,9 @@ def _count(stages: dict[str, spec.Stage]) -> str:
     return f"{len(stages)} stage{'s' * (len(stages) != 1)}"
 
 
-def _write_lock(root: Path, entries: dict[str, dict], report: Report) -> None:
-    import yaml
-
-    doc = {"schema": "loom-lock/1", "stages": entries}
-    atomic.write_text(root / LOOM_LOCK, yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
-    report.wrote(LOOM_LOCK)
+def _write_lock(root: Path, entries: dict[str, StageLock], report: Report) -> None:
+    lock.write(root, entries)
+    report.wrote(lock.FILE)
 
 
 def _notes(project: DvcProject, report: Report) -> None:

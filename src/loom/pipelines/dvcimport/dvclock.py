@@ -10,22 +10,27 @@ bytes can't be found at all gets no entry (it will run). Paths in ``dvc.lock``
 are relative to the stage's ``wdir`` (which only ``dvc.yaml`` holds); in
 ``loom.lock`` they are relative to the root. Outs go into the Loom cache; one
 missing from the workspace is put back from there (DVC's run cache would have
-restored it the same way).
+restored it the same way), and each locked stage gets a run cache entry, as if
+``loom repro`` had run it.
 """
 
 from __future__ import annotations
 
 import posixpath
 import shlex
+from dataclasses import replace
 from typing import Any
 
 from loom.data import gitignore
 from loom.data.checkout import checkout_targets
 from loom.data.pointer import Pointer
 from loom.data.select import Target
+from loom.pipelines import runcache
 from loom.pipelines.dvcimport.project import out_hash
 from loom.pipelines.dvcimport.report import Report
 from loom.pipelines.dvcimport.sources import Found, Sources
+from loom.pipelines.lock import Entry, StageLock
+from loom.pipelines.runcache import RunCache
 from loom.pipelines.spec import Stage
 
 
@@ -35,10 +40,10 @@ class _Unlocked(Exception):
 
 def convert(
     lock: dict[str, Any], stages: dict[str, Stage], sources: Sources, report: Report
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, StageLock]:
     """Loom lock entries (name -> entry) for the stages of ``lock`` (parsed dvc.lock);
     ``stages`` are the converted loom.yaml's, as ``loom repro`` reads them."""
-    entries: dict[str, dict[str, Any]] = {}
+    entries: dict[str, StageLock] = {}
     for name, locked in (lock.get("stages") or {}).items():
         definition = stages.get(name)
         if definition is None:
@@ -61,32 +66,43 @@ def convert(
 
 def _entry(
     name: str, locked: dict, definition: Stage, sources: Sources, report: Report
-) -> dict[str, Any]:
+) -> StageLock:
     wdir = definition.wdir
-    entry: dict[str, Any] = {"cmd": _cmd(locked.get("cmd"))}
-    if wdir != ".":
-        entry["wdir"] = wdir
-    entry["deps"] = [_found(d, wdir, sources, store=False)[1] for d in locked.get("deps") or []]
+    cmd = _cmd(locked.get("cmd"))
+    deps = tuple(_found(d, wdir, sources, store=False)[1] for d in locked.get("deps") or [])
     params = locked.get("params") or {}
     if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
         raise _Unlocked("dvc.lock's params are not a mapping of files to values")
-    if params:
-        entry["params"] = {_rel(wdir, file): values for file, values in params.items()}
+    params = {_rel(wdir, file): values for file, values in params.items()}
     uncached = {o.path for o in definition.outs if not o.cache}
     outs, cached = [], []
     for o in locked.get("outs") or []:
         path = o.get("path") if isinstance(o, dict) else None
         cache = not isinstance(path, str) or _rel(wdir, path) not in uncached
-        found, row = _found(o, wdir, sources, store=cache)
+        # stored even when git keeps it (cache: false): the run cache entry restores it
+        found, entry = _found(o, wdir, sources, store=True)
         if cache:
             cached.append(found)
         else:
-            row["cache"] = False
-        outs.append(row)
-    entry["outs"] = outs
+            entry = replace(entry, cache=False)
+        outs.append(entry)
     _place(sources, cached, name, report)
+    _remember(sources, definition, deps, params, outs)
     report.done("stage", name, "locked: `loom repro` skips it while nothing changes")
-    return entry
+    return StageLock(cmd, wdir, deps, params, tuple(outs))
+
+
+def _remember(
+    sources: Sources, stage: Stage, deps: tuple[Entry, ...], params: dict, outs: list[Entry]
+) -> None:
+    """A run cache entry for DVC's run, as ``loom repro`` records its own: switching a
+    param back to the value DVC ran with then restores these outs instead of running.
+    Not for stages with ``persist`` outs (their outs are not a function of the inputs)."""
+    if any(o.persist for o in stage.outs) or stage.always_changed:
+        return
+    if {o.path for o in outs} != {o.path for o in stage.outs}:
+        return  # dvc.lock and dvc.yaml disagree: the stage will run anyway
+    RunCache(sources.ws, fetch=False).save(runcache.key(stage, deps, params), outs)
 
 
 def _cmd(cmd: Any) -> str:
@@ -98,7 +114,7 @@ def _cmd(cmd: Any) -> str:
     raise _Unlocked("dvc.lock records no cmd")
 
 
-def _found(locked: Any, wdir: str, sources: Sources, *, store: bool) -> tuple[Found, dict]:
+def _found(locked: Any, wdir: str, sources: Sources, *, store: bool) -> tuple[Found, Entry]:
     if not isinstance(locked, dict) or not isinstance(locked.get("path"), str):
         raise _Unlocked(f"dvc.lock holds an entry without a path ({locked!r})")
     rel = _rel(wdir, locked["path"])
@@ -108,11 +124,7 @@ def _found(locked: Any, wdir: str, sources: Sources, *, store: bool) -> tuple[Fo
     found = sources.find(rel, want, store=store)
     if isinstance(found, str):
         raise _Unlocked(found)
-    row: dict[str, Any] = {"path": rel, "hash": found.oid, "size": found.size}
-    if found.kind == "dir":
-        row["files"] = found.files
-    row["kind"] = found.kind
-    return found, row
+    return found, Entry(rel, found.oid, found.size, found.kind, found.files)
 
 
 def _rel(wdir: str, path: str) -> str:
