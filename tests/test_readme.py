@@ -189,3 +189,75 @@ def test_registry_quick_start_answers_the_seeds_question(sandbox):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+PIPELINE_SCRIPTS = {
+    "src/prepare.py": (
+        "import pathlib, yaml\n"
+        "split = yaml.safe_load(open('params.yaml'))['prepare']['split']\n"
+        "rows = sorted(p.read_text() for p in pathlib.Path('data/raw').glob('*.csv'))\n"
+        "out = pathlib.Path('data/processed'); out.mkdir(parents=True, exist_ok=True)\n"
+        "cut = int(len(rows) * split)\n"
+        "(out / 'train.csv').write_text(''.join(rows[cut:]))\n"
+        "(out / 'val.csv').write_text(''.join(rows[:cut]))\n"
+        "(out / 'test.csv').write_text(''.join(rows[:cut]))\n"
+    ),
+    "src/train.py": (
+        "import json, pathlib, yaml\n"
+        "p = yaml.safe_load(open('params.yaml'))['train']\n"
+        "pathlib.Path('models').mkdir(exist_ok=True); pathlib.Path('plots').mkdir(exist_ok=True)\n"
+        "losses = [1 / (1 + p['lr'] * 100 * e) for e in range(1, p['epochs'] + 1)]\n"
+        "pathlib.Path('models/model').write_text(f\"weights after {p['epochs']} epochs\\n\")\n"
+        "json.dump({'loss': losses[-1]}, open('metrics.json', 'w'))\n"
+        "open('plots/loss.csv', 'w').write('step,loss\\n' + ''.join("
+        "f'{i},{v}\\n' for i, v in enumerate(losses)))\n"
+    ),
+    "src/evaluate.py": (
+        "import json, pathlib, sys\n"
+        "n = len(pathlib.Path(f'data/processed/{sys.argv[1]}.csv').read_text().split())\n"
+        "model = pathlib.Path('models/model').read_text()\n"
+        "pathlib.Path('eval').mkdir(exist_ok=True)\n"
+        "json.dump({'rows': n, 'acc': 0.5 + len(model) / 100}, "
+        "open(f'eval/{sys.argv[1]}.json', 'w'))\n"
+    ),
+}
+
+
+def test_pipelines_quick_start_runs_what_changed(sandbox):
+    """The README's loom.yaml with small scripts of our own (the README says what they do)."""
+    work, sh = sandbox
+    assert sh("git init -q && loom init").returncode == 0
+    for i in range(6):
+        (work / f"data/raw/part-{i}.csv").parent.mkdir(parents=True, exist_ok=True)
+        (work / f"data/raw/part-{i}.csv").write_text(f"{i},row {i}\n")
+    for rel, text in PIPELINE_SCRIPTS.items():
+        (work / rel).parent.mkdir(parents=True, exist_ok=True)
+        (work / rel).write_text(text)
+    (work / "params.yaml").write_text("prepare:\n  split: 0.5\ntrain:\n  epochs: 3\n  lr: 0.01\n")
+    [(lang, pipeline), (_, commands)] = fenced_blocks("Pipelines quick-start")
+    assert lang == "yaml"
+    (work / "loom.yaml").write_text(pipeline)
+    assert sh("loom add data/raw && git add -A && git commit -qm start").returncode == 0
+
+    outputs: list[tuple[str, subprocess.CompletedProcess[str]]] = []
+    for line in command_lines(commands):
+        r = sh(line)
+        assert r.returncode == 0, f"{line}\n{r.stdout}\n{r.stderr}"
+        assert "Traceback" not in r.stderr
+        outputs.append((line.split("#")[0].strip(), r))
+    first, noop, parallel = (r for line, r in outputs if line.startswith("loom repro"))
+    for stage in ("prepare", "train", "evaluate@val", "evaluate@test"):
+        assert stage in first.stdout + first.stderr
+    assert "up to date" in noop.stdout + noop.stderr
+    [status] = (r for line, r in outputs if line == "loom status")
+    assert "train" in status.stdout and "epochs" in status.stdout
+    said = parallel.stdout + parallel.stderr
+    assert "Running stage prepare" not in said and "Running stage train" in said
+    [params] = (r for line, r in outputs if line == "loom params diff")
+    assert "train.epochs" in params.stdout and "3" in params.stdout and "4" in params.stdout
+    [metrics] = (r for line, r in outputs if line == "loom metrics diff")
+    assert "loss" in metrics.stdout
+    assert "<svg" in (work / "plots.html").read_text()
+    assert json.loads((work / "metrics.json").read_text())["loss"] == 1 / (1 + 0.01 * 100 * 4)
+    final = sh("loom status").stdout
+    assert "will run" not in final and "up to date" in final
