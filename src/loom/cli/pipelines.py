@@ -31,7 +31,18 @@ _COMMANDS = (
                 ("--downstream",),
                 "Run the named stages and every stage after them (not those before).",
             ),
+            Opt(
+                "single_item",
+                ("-s", "--single-item"),
+                "Run only the named stages, not the stages they need (their deps must exist).",
+            ),
             Opt("jobs", ("-j", "--jobs"), "Stages to run at once (default 1).", "N", int),
+            Opt(
+                "parent_run",
+                ("--parent-run",),
+                "Record the stages' runs nested under this run (`loom exp run` does).",
+                "RUN_ID",
+            ),
             JSON,
         ),
         paths=STAGES,
@@ -64,7 +75,14 @@ def _ws():
 
 
 def repro(
-    paths: list[str], force: bool, dry_run: bool, downstream: bool, jobs: int | None, as_json: bool
+    paths: list[str],
+    force: bool,
+    dry_run: bool,
+    downstream: bool,
+    single_item: bool,
+    jobs: int | None,
+    parent_run: str | None,
+    as_json: bool,
 ) -> int:
     from loom.errors import LoomError
     from loom.pipelines.executor import Console
@@ -81,8 +99,10 @@ def repro(
             force=force,
             dry_run=dry_run,
             downstream=downstream,
+            single_item=single_item,
             jobs=jobs,
             console=console,
+            parent_run=parent_run,
         )
     except StageFailed as exc:
         if as_json and exc.fields.get("result") is not None:
