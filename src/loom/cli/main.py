@@ -38,6 +38,7 @@ def _register() -> None:
 
     models = ("models", "models_register", "models_query", "models_serve")
     pipelines = ("pipelines", "params_metrics", "import_dvc")
+    pipelines = (*pipelines, "experiments")
     for name in ("data", "remote", "tracking", *models, "lineage", "db", *pipelines):
         try:
             module = importlib.import_module(f"loom.cli.{name}")
