@@ -168,5 +168,75 @@ def _cells(t: Any) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+def reproduce(
+    run: str = typer.Argument(
+        ..., metavar="RUN_ID", help="A run id (or a unique prefix), or an experiment's name."
+    ),
+    check: bool = typer.Option(
+        False, "--check", help="Exit 1 when a metric differs from the run's, or is gone."
+    ),
+    tolerance: float | None = typer.Option(
+        None, "--tolerance", metavar="REL", help="Relative difference allowed (default: exact)."
+    ),
+    keep: bool = typer.Option(False, "--keep", help="Keep the worktree; its path is printed."),
+    as_json: bool = JSON,
+) -> None:
+    """Rebuild a run from its commit, data versions and params in a temporary git worktree,
+    and compare its metrics."""
+    from loom.pipelines.experiments import reproduce as rep
+
+    try:
+        r = rep.reproduce(
+            _ws(), run, keep=keep, tolerance=tolerance or 0.0, console=_console(as_json, False)
+        )
+    except rep.ReproduceFailed as exc:
+        if as_json:
+            output.print_json(exc.fields["reproduction"].as_dict())
+        raise
+    if as_json:
+        output.print_json(r.as_dict())
+    else:
+        _say_reproduction(r)
+    differ = rep.differences(r)
+    if check and differ:
+        raise rep.MetricsDiffer(
+            f"{len(differ)} metric(s) of the rebuild differ from run {r.run_id[:8]}'s: "
+            + ", ".join(f"{m.key} ({_num(m.was)} -> {_num(m.now)})" for m in differ[:5])
+            + ".",
+            hint="Something the run depends on is not recorded (randomness without a seed, "
+            "the time, the network); --tolerance REL allows small differences.",
+            metrics=[m.key for m in differ],
+        )
+
+
+def _num(v: float | None) -> str:
+    return "gone" if v is None else f"{v:.6g}"
+
+
+def _say_reproduction(r: Any) -> None:
+    header = ["metric", "was", "now", "diff"]
+    rows = [
+        [m.key, _num(m.was), _num(m.now), "" if m.diff is None else f"{m.diff:+.6g}"]
+        for m in r.metrics
+    ]
+    if rows:
+        widths = [max(len(c) for c in col) for col in zip(header, *rows, strict=True)]
+        for line in (header, *rows):
+            output.say("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+    verdict = "the same metrics" if r.same else "different metrics"
+    output.say(
+        f"Rebuilt run {r.run_id[:8]} ({r.name}) at {r.commit[:7]} as run {r.new_run_id}: {verdict}."
+    )
+    if r.unplaced_params:
+        output.say(
+            "Params of the run that no params file holds (left as they are): "
+            + ", ".join(r.unplaced_params)
+        )
+    if r.worktree:
+        output.say(f"Worktree kept at {r.worktree}")
+
+
 def register(app: Any) -> None:
-    """``exp run`` and ``exp show`` join ``loom exp`` (defined with the tracking commands)."""
+    """``exp run`` and ``exp show`` join ``loom exp`` (defined with the tracking commands);
+    ``reproduce`` is a command of its own."""
+    app.command("reproduce")(reproduce)

@@ -220,7 +220,7 @@ def fetch_versions(
     None when nothing was missing (no remote is needed then). Otherwise one error lists
     each path whose objects are in neither the cache nor the remote, naming both.
     """
-    lacking = [p for p in pointers if _lacks(ws, p)]
+    lacking = [p for p in pointers if lacks(ws, p)]
     if not lacking:
         return None
     with workspace_lock(ws), os_errors(ws, "fetch into the cache"):
@@ -240,7 +240,8 @@ def fetch_versions(
     return result
 
 
-def _lacks(ws: Workspace, ptr: Pointer) -> bool:
+def lacks(ws: Workspace, ptr: Pointer) -> bool:
+    """Whether the cache lacks an object of ``ptr``'s version (a folder's listing or files)."""
     try:
         return bool(ws.odb.missing(object_ids(ws, [ptr])))
     except LoomError:  # a folder's listing is not here: its files can't even be named

@@ -38,18 +38,20 @@ class Start:
     targets: Sequence[str] = ()
     run_id: str | None = None
     extra_tags: dict[str, str] = field(default_factory=dict)
+    exp: bool = True  # an experiment (exp show lists it); False: a reproduction
 
 
 def start(client: Any, s: Start) -> str:
     """Create the experiment's run, RUNNING; returns its id."""
     tags = {
-        EXP_TAG: "1",
         COMMIT_TAG: s.head,
         "mlflow.source.git.commit": s.head,
         BASE_TAG: s.base,
         OVERRIDES_TAG: json.dumps(list(s.overrides)),
         **s.extra_tags,
     }
+    if s.exp:
+        tags[EXP_TAG] = "1"
     if s.targets:
         tags[TARGETS_TAG] = json.dumps(list(s.targets))
     exp_id = client.get_or_create_experiment(s.experiment).experiment_id
