@@ -131,7 +131,7 @@ def run_queue(ws: Workspace, *, jobs: int = 1, console: Console | None = None) -
     if failed:
         raise ExperimentsFailed(
             f"{len(failed)} of {len(results)} experiments failed: "
-            + "; ".join(f"{r.name} ({r.error or r.status})" for r in failed),
+            + "; ".join(f"{r.name} ({(r.error or r.status).splitlines()[0]})" for r in failed),
             hint="Each one's run keeps the tail of its stages' output: `loom exp show`, then "
             "`loom runs show RUN_ID`. Fix, then run them again with `loom exp run -S …`.",
             experiments=results,
@@ -140,5 +140,15 @@ def run_queue(ws: Workspace, *, jobs: int = 1, console: Console | None = None) -
 
 
 def _last_error(stderr: str) -> str | None:
-    lines = [line for line in stderr.splitlines() if line.startswith("Error:")]
-    return lines[-1].removeprefix("Error:").strip() if lines else None
+    """The last ``Error:`` loom printed, all its lines (the failed stage's stderr tail
+    among them), without its hint."""
+    lines = stderr.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("Error:")]
+    if not starts:
+        return None
+    said = []
+    for line in lines[starts[-1] :]:
+        if line.startswith("Hint:"):
+            break
+        said.append(line)
+    return "\n".join(said).removeprefix("Error:").strip()
