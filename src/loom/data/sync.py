@@ -236,7 +236,8 @@ def fetch_versions(
                 paths=[p.rel for p in lacking],
                 oids=[p.hash for p in lacking],
             ) from None
-    problems.raise_if_any("fetched", result=result)
+    where = f"found in the cache at {ws.odb.root} or fetched from {result.remote}"
+    problems.raise_if_any(where, result=result)
     return result
 
 
