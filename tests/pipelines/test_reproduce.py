@@ -190,7 +190,7 @@ def test_ctrl_c_leaves_no_worktree(ws, tmp_path) -> None:
     wait_for(lambda: mark.exists() or proc.poll() is not None, timeout=60, what="the stage")
     assert proc.poll() is None, proc.communicate()
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Interrupted." in err and "Traceback" not in err, err
     assert git("worktree", "list").count("\n") == 1
     assert not list((ws.root / ".loom/tmp/reproduce").iterdir())
