@@ -136,10 +136,7 @@ def exp_show(
         return output.say("No experiments yet: `loom exp run -S KEY=VALUE` runs one.")
     header, rows = _cells(table)
     if not sys.stdout.isatty():  # piped: plain aligned columns, never cut to a width
-        widths = [max(len(c) for c in col) for col in zip(header, *rows, strict=True)]
-        for line in (header, *rows):
-            output.say("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
-        return
+        return _plain(header, rows)
     from rich.markup import escape
     from rich.table import Table
 
@@ -150,6 +147,13 @@ def exp_show(
     for row in rows:
         rich_table.add_row(*map(escape, row))
     output.console.print(rich_table)
+
+
+def _plain(header: list[str], rows: list[list[str]]) -> None:
+    """Columns aligned with spaces, nothing cut: for pipes and for tests."""
+    widths = [max(len(c) for c in col) for col in zip(header, *rows, strict=True)]
+    for line in (header, *rows):
+        output.say("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
 
 
 def _cells(t: Any) -> tuple[list[str], list[list[str]]]:
@@ -220,9 +224,7 @@ def _say_reproduction(r: Any) -> None:
         for m in r.metrics
     ]
     if rows:
-        widths = [max(len(c) for c in col) for col in zip(header, *rows, strict=True)]
-        for line in (header, *rows):
-            output.say("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+        _plain(header, rows)
     verdict = "the same metrics" if r.same else "different metrics"
     output.say(
         f"Rebuilt run {r.run_id[:8]} ({r.name}) at {r.commit[:7]} as run {r.new_run_id}: {verdict}."
