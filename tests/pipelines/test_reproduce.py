@@ -69,8 +69,10 @@ def test_reproduce_rebuilds_an_old_experiment_from_cache_then_from_the_remote(
 ) -> None:
     root = ws.root
     _tiny(ws, cli)
+    # the experiment runs uncommitted code: its base commit holds it
+    write(root / "train.py", TRAIN.replace('rows * p["lr"]', 'rows * p["lr"] + 1'))
     old = run_in_workspace(ws, ["train.lr=0.25"], name="old")
-    assert old.metrics == {"score": 5 * 0.25, "rows": 5}
+    assert old.metrics == {"score": 5 * 0.25 + 1, "rows": 5}
     # afterwards: other code, other data, other params, all committed
     write(root / "train.py", TRAIN.replace('rows * p["lr"]', 'rows * p["lr"] * 2'))
     write(root / "data/a.txt", "1 2 3 6 7 8\n")
@@ -86,7 +88,9 @@ def test_reproduce_rebuilds_an_old_experiment_from_cache_then_from_the_remote(
     assert git("worktree", "list").count("\n") == 1
     with Client() as client:
         [again] = _reproductions(client, old.run_id)
-        assert again.status == "FINISHED" and again.metrics == {"score": 1.25, "rows": 5}
+        assert again.status == "FINISHED" and again.metrics == {"score": 2.25, "rows": 5}
+        base = client.get_run(old.run_id).tags["loom.exp.base"]
+        assert git("show", f"{base}:train.py") != git("show", "HEAD~1:train.py")
         assert again.params["train.lr"] == "0.25"
         train = client.search_runs(
             [again.experiment_id], f"tags.`mlflow.parentRunId` = '{old.run_id}'"
@@ -113,7 +117,7 @@ def test_reproduce_rebuilds_an_old_experiment_from_cache_then_from_the_remote(
     assert r.returncode == 0, r.stderr
     said = json.loads(r.stdout)
     assert said["same"] is True and said["kind"] == "experiment"
-    assert {m["key"]: m["now"] for m in said["metrics"]} == {"score": 1.25, "rows": 5}
+    assert {m["key"]: m["now"] for m in said["metrics"]} == {"score": 2.25, "rows": 5}
     assert git("worktree", "list").count("\n") == 1
 
 

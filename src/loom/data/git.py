@@ -11,16 +11,22 @@ UsageError either way, never a traceback.
 
 from __future__ import annotations
 
+import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 from loom.errors import UsageError, WorkspaceError
 
 
-def run(cwd: Path, *args: str, data: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    """``git ARGS`` in ``cwd``, output captured; UsageError when git can't be started."""
+def run(
+    cwd: Path, *args: str, data: bytes | None = None, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """``git ARGS`` in ``cwd``, output captured (``env``: variables to add, such as
+    ``GIT_INDEX_FILE``); UsageError when git can't be started."""
+    environ = {**os.environ, **env} if env else None
     try:
-        return subprocess.run(["git", *args], cwd=cwd, input=data, capture_output=True)
+        return subprocess.run(["git", *args], cwd=cwd, input=data, capture_output=True, env=environ)
     except OSError as exc:  # git itself is missing (or cwd is gone)
         raise UsageError(
             f"Cannot run git in {cwd}: {exc.strerror or exc}.",
@@ -28,9 +34,15 @@ def run(cwd: Path, *args: str, data: bytes | None = None) -> subprocess.Complete
         ) from None
 
 
-def output(cwd: Path, *args: str, data: bytes | None = None, hint: str | None = None) -> bytes:
+def output(
+    cwd: Path,
+    *args: str,
+    data: bytes | None = None,
+    hint: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> bytes:
     """stdout of ``git ARGS``; WorkspaceError with git's stderr when it fails."""
-    proc = run(cwd, *args, data=data)
+    proc = run(cwd, *args, data=data, env=env)
     if proc.returncode != 0:
         said = proc.stderr.decode(errors="replace").strip() or f"exit status {proc.returncode}"
         raise WorkspaceError(
@@ -41,6 +53,8 @@ def output(cwd: Path, *args: str, data: bytes | None = None, hint: str | None = 
     return proc.stdout
 
 
-def text(cwd: Path, *args: str, hint: str | None = None) -> str:
+def text(
+    cwd: Path, *args: str, hint: str | None = None, env: Mapping[str, str] | None = None
+) -> str:
     """stdout of ``git ARGS`` as one stripped line of text."""
-    return output(cwd, *args, hint=hint).decode("utf-8", "surrogateescape").strip()
+    return output(cwd, *args, hint=hint, env=env).decode("utf-8", "surrogateescape").strip()

@@ -1,8 +1,8 @@
 """The git plumbing experiments and ``loom reproduce`` stand on: snapshot commits, refs, worktrees.
 
-- ``snapshot`` is ``git stash create``: a commit holding the uncommitted changes to
-  tracked files, made without touching the workspace, the index or the stash list
-  (HEAD itself when there are none). A ref under ``refs/loom/`` keeps it from gc.
+- ``snapshot`` is what ``git stash create`` makes, without touching the index: a
+  commit holding the uncommitted changes to tracked files (HEAD itself when there are
+  none). A ref under ``refs/loom/`` keeps it from gc.
 - ``add_worktree`` / ``remove_worktree``: a detached temporary worktree at a commit;
   removing it also prunes git's record of it, so an interrupted one leaves nothing.
 
@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 from loom.data import git
@@ -46,9 +47,31 @@ def head(root: Path) -> str:
 
 
 def snapshot(root: Path) -> str:
-    """A commit of the workspace as it is (tracked files; untracked ones are not in it)."""
-    made = git.text(root, "stash", "create", "loom experiment")
-    return made or head(root)
+    """A commit of the workspace as it is: HEAD when nothing tracked changed, else a child
+    of HEAD holding the changes to tracked (and staged) files; untracked ones are not in it.
+
+    Made with a copy of the index, so the index itself is never rewritten: ``git stash
+    create`` refreshes and rewrites it, and was seen to fail without a word right after
+    a repro had rewritten tracked files.
+    """
+    parent = head(root)
+    index = Path(root, git.text(root, "rev-parse", "--git-path", "index"))
+    with tempfile.TemporaryDirectory(prefix="loom-index-") as tmp:
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        if index.is_file():
+            shutil.copyfile(index, env["GIT_INDEX_FILE"])
+        else:
+            git.output(root, "read-tree", parent, env=env)
+        git.output(root, "add", "--update", "--", ":/", env=env)
+        tree = git.text(root, "write-tree", env=env)
+    if tree == git.text(root, "rev-parse", f"{parent}^{{tree}}"):
+        return parent
+    message = ("-m", "loom experiment: the workspace's uncommitted changes")
+    made = git.run(root, "commit-tree", tree, "-p", parent, *message)
+    if made.returncode != 0:  # no identity configured: git stash's own fallback
+        who = ("-c", "user.name=loom", "-c", "user.email=loom@localhost")
+        return git.text(root, *who, "commit-tree", tree, "-p", parent, *message)
+    return made.stdout.decode().strip()
 
 
 def keep(root: Path, ref: str, commit: str) -> None:

@@ -5,8 +5,8 @@ An experiment is one parent run in the pipeline's tracking experiment, tagged
 It holds the params the pipeline read, the metrics of its metrics files, the
 data versions it read (inputs) and its ``loom.lock`` as an artifact, and names
 two commits: ``loom.git.commit`` (HEAD, what a person knows) and
-``loom.exp.base`` (HEAD plus the uncommitted changes, from ``git stash
-create``, kept by a ref under ``refs/loom/exps/``) with the ``-S`` overrides
+``loom.exp.base`` (HEAD plus the uncommitted changes, as ``git stash create``
+would make it, kept by a ref under ``refs/loom/exps/``) with the ``-S`` overrides
 on top — from which ``loom reproduce`` rebuilds it exactly.
 
 Modules: ``state`` (what a pipeline's folder holds after a repro), ``tracked``
