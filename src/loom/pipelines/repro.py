@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from loom.data.listing import Listings
 from loom.data.workspace import Workspace
 from loom.errors import LoomError
 from loom.pipelines import lock
@@ -85,13 +86,17 @@ def repro(
     jobs: int = 1,
     console: Console | None = None,
     executor: Executor | None = None,
+    listings: Listings | None = None,
 ) -> ReproResult:
-    """Run what is out of date among ``targets`` (default: every stage) and what they need."""
+    """Run what is out of date among ``targets`` (default: every stage) and what they need.
+
+    ``listings``: folder listings already under way (the CLI starts them before importing
+    this module); Versions starts its own otherwise."""
     pipeline = load(ws.root)
     dag = build(pipeline)
     selected = dag.select(targets, downstream=downstream)
     console = console or Console(prefix=jobs > 1)
-    with Versions(ws) as versions:
+    with Versions(ws, listings) as versions:
         planner = Planner(
             dag,
             lock.read(ws.root),
