@@ -99,6 +99,7 @@ def test_a_scan_through_listings_gives_the_walks_answer_hit_or_miss(tmp_path: Pa
     state = StateIndex(tmp_path / "state.db")
     with Listings() as listings:
         miss = scan(top, state, listings=listings)
+        listings.settle()  # the second listing confirms the first: recorded
     with Listings() as listings:
         hit = scan(top, state, listings=listings)
     assert plain is not None and miss is not None and hit is not None
@@ -125,6 +126,18 @@ def test_a_listing_started_ahead_is_taken_once(tmp_path: Path) -> None:
         first = listings.fingerprint(top)
         (top / "late.txt").write_text("written after the first listing")
         assert listings.fingerprint(top) != first  # the second one lists again
+
+
+def test_a_folder_changed_while_it_was_walked_is_not_recorded(tmp_path: Path) -> None:
+    top = _tree(tmp_path / "d")
+    state = StateIndex(tmp_path / "state.db")
+    with Listings() as listings:
+        scan(top, state, listings=listings)
+        (top / "a.txt").write_text("changed after the walk, before the check")
+        listings.settle()
+    with Listings() as listings:
+        again = scan(top, state, listings=listings)
+    assert again is not None and again.stats is not None  # a miss: walked again
 
 
 def test_without_gnu_find_the_walk_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

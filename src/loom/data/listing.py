@@ -14,7 +14,8 @@ holds. Used where a folder is usually unchanged (``loom repro``'s deps and outs)
     ('5f1c…', 61_440_000, 20_000)
 
 A listing is recorded only when it was the same before and after the Python
-walk that hashed the folder, so the tree it maps to is the tree it describes.
+walk that hashed the folder (:meth:`Listings.confirm`), so the tree it maps to
+is the tree it describes.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -77,6 +79,7 @@ class Listings:
         self._hinted: list[str] = []
         self._running: dict[str, _Find] = {}
         self._listed: dict[str, None] = {}  # in order, once each
+        self._checks: list[tuple[_Find, str, Callable[[], None]]] = []
         if hints is not None:
             self._start_hinted(hints)
 
@@ -88,13 +91,32 @@ class Listings:
         if run is None:
             return None
         out = run.result()
-        return None if out is None else "find:" + blake3(out).hexdigest()
+        return None if out is None else _hash(out)
+
+    def confirm(self, top: Path, quick: str, then: Callable[[], None]) -> None:
+        """Call ``then`` in :meth:`settle` if ``top``'s listing is still ``quick``: the folder
+        did not change while it was walked. The second listing runs meanwhile, off the
+        command's way (on a first ``loom repro`` it runs beside the first stage)."""
+        run = _Find.start(os.path.abspath(top))
+        if run is not None:
+            self._checks.append((run, quick, then))
+
+    def settle(self) -> None:
+        """Finish the :meth:`confirm` checks."""
+        checks, self._checks = self._checks, []
+        for run, quick, then in checks:
+            out = run.result()
+            if out is not None and _hash(out) == quick:
+                then()
 
     def close(self) -> None:
         """Stop the listings nobody asked for; name this command's folders for the next."""
         for run in self._running.values():
             run.stop()
         self._running.clear()
+        for run, _, _ in self._checks:
+            run.stop()
+        self._checks.clear()
         if self.hints is not None and list(self._listed) != self._hinted:
             try:
                 self.hints.parent.mkdir(parents=True, exist_ok=True)
@@ -118,6 +140,10 @@ class Listings:
             run = _Find.start(key)
             if run is not None:
                 self._running[key] = run
+
+
+def _hash(listing: bytes) -> str:
+    return "find:" + blake3(listing).hexdigest()
 
 
 class _Find:

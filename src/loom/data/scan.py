@@ -149,8 +149,8 @@ def _scan_dir(
 def _scan_listed(
     path: Path, state: StateIndex, hasher: Hasher, progress: Progress, listings: listing.Listings
 ) -> Snapshot:
-    """``_scan_dir`` through find's listing: a known one answers; else walk, hash and record it
-    (when the listing did not change while the walk ran)."""
+    """``_scan_dir`` through find's listing: a known one answers; else walk, hash, and record
+    it once ``listings.settle()`` confirms it did not change while the walk ran."""
     quick = listings.fingerprint(path)
     known = state.listing(quick) if quick else None
     if known is not None:
@@ -163,9 +163,9 @@ def _scan_listed(
     snap = _scan_dir(path, state, hasher, progress, None)
     stats = snap.stats or {}
     newest = max((f.key[1] for f in stats.values()), default=0)
-    settled = time.time_ns() - newest >= RACY_NS
-    if quick and settled and listings.fingerprint(path) == quick:
-        state.put_listing(quick, snap.oid, snap.size, len(stats))
+    if quick and time.time_ns() - newest >= RACY_NS:
+        files = len(stats)
+        listings.confirm(path, quick, lambda: state.put_listing(quick, snap.oid, snap.size, files))
     return snap
 
 

@@ -54,6 +54,7 @@ class Versions:
 
     def close(self) -> None:
         try:
+            self.listings.settle()
             self.state.save()
         finally:
             self.state.close()
