@@ -84,6 +84,28 @@ def repro(
     parent_run: str | None,
     as_json: bool,
 ) -> int:
+    from loom.data.listing import Listings
+
+    ws = _ws()
+    # find lists the deps' folders while the pipeline's modules load and loom.yaml is read
+    with Listings(ws.tmp) as listings:
+        return _repro(
+            ws, listings, paths, force, dry_run, downstream, single_item, jobs, parent_run, as_json
+        )
+
+
+def _repro(
+    ws: Any,
+    listings: Any,
+    paths: list[str],
+    force: bool,
+    dry_run: bool,
+    downstream: bool,
+    single_item: bool,
+    jobs: int | None,
+    parent_run: str | None,
+    as_json: bool,
+) -> int:
     from loom.errors import LoomError
     from loom.pipelines.executor import Console
     from loom.pipelines.repro import StageFailed, Terminated
@@ -94,7 +116,7 @@ def repro(
     console = Console(prefix=jobs > 1, out=sys.stderr if as_json else None)
     try:
         result = run_repro(
-            _ws(),
+            ws,
             paths,
             force=force,
             dry_run=dry_run,
@@ -103,6 +125,7 @@ def repro(
             jobs=jobs,
             console=console,
             parent_run=parent_run,
+            listings=listings,
         )
     except StageFailed as exc:
         if as_json and exc.fields.get("result") is not None:

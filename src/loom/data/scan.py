@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from loom._types import Oid
+from loom.data import listing
 from loom.data.progress import NO_PROGRESS, Advance, Progress
 from loom.data.state import RACY_NS, StateIndex, StatKey, stat_key
 from loom.data.walk import FileStat, broken_error, follow, walk_files
@@ -41,6 +42,7 @@ class Snapshot:
         tree: Tree | None = None,
         build: Callable[[], Tree] | None = None,
         stale: list[str] | None = None,
+        files: int | None = None,
     ) -> None:
         self.kind = kind
         self.oid = oid
@@ -50,6 +52,7 @@ class Snapshot:
         self._tree = tree
         self._build = build  # folder: builds the tree when it was not needed for the hash
         self.stale = stale or []  # temp files of a killed checkout
+        self._files = files  # folder: its file count, when known without ``stats``
 
     @property
     def tree(self) -> Tree | None:
@@ -59,7 +62,7 @@ class Snapshot:
 
     @property
     def files(self) -> int | None:
-        return len(self.stats) if self.stats is not None else None
+        return len(self.stats) if self.stats is not None else self._files
 
 
 def scan(
@@ -70,13 +73,16 @@ def scan(
     progress: Progress = NO_PROGRESS,
     hasher: Hasher | None = None,
     broken: dict[str, str] | None = None,
+    listings: listing.Listings | None = None,
 ) -> Snapshot | None:
     """Hash ``path`` through the state index; None if it does not exist.
 
     ``hasher`` hashes a folder's files the index doesn't know (default: read and hash);
     ``loom add`` passes one that also stores them. Links that can't be followed raise
     a UsageError, or, with ``broken``, are recorded there (``""`` for ``path`` itself,
-    which then gives None) and left out.
+    which then gives None) and left out. With ``listings``, a folder unchanged since it
+    was last hashed this way is known by find's listing (``loom.data.listing``), its
+    ``stats`` left out (its tree is still built on demand).
     """
     if not os.path.lexists(path):
         return None
@@ -90,7 +96,10 @@ def scan(
     else:
         st = os.stat(path)
     if stat.S_ISDIR(st.st_mode):
-        return _scan_dir(path, state, hasher or _plain_hasher(jobs), progress, broken)
+        hasher = hasher or _plain_hasher(jobs)
+        if listings is not None and broken is None:
+            return _scan_listed(path, state, hasher, progress, listings)
+        return _scan_dir(path, state, hasher, progress, broken)
     if not stat.S_ISREG(st.st_mode):
         raise UsageError(
             f"{path} is not a regular file or folder (a FIFO, socket or device).",
@@ -135,6 +144,29 @@ def _scan_dir(
     if time.time_ns() - newest >= RACY_NS:
         state.put_dir(fingerprint, tree.oid)
     return Snapshot("dir", tree.oid, size, stats=stats, tree=tree, stale=stale)
+
+
+def _scan_listed(
+    path: Path, state: StateIndex, hasher: Hasher, progress: Progress, listings: listing.Listings
+) -> Snapshot:
+    """``_scan_dir`` through find's listing: a known one answers; else walk, hash, and record
+    it once ``listings.settle()`` confirms it did not change while the walk ran."""
+    quick = listings.fingerprint(path)
+    known = state.listing(quick) if quick else None
+    if known is not None:
+        oid, size, files = known
+
+        def build() -> Tree:
+            return _tree(path, walk_files(path), state, hasher, progress)
+
+        return Snapshot("dir", oid, size, build=build, files=files)
+    snap = _scan_dir(path, state, hasher, progress, None)
+    stats = snap.stats or {}
+    newest = max((f.key[1] for f in stats.values()), default=0)
+    if quick and time.time_ns() - newest >= RACY_NS:
+        files = len(stats)
+        listings.confirm(path, quick, lambda: state.put_listing(quick, snap.oid, snap.size, files))
+    return snap
 
 
 def _tree(

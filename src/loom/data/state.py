@@ -29,6 +29,10 @@ create table if not exists state (
     hash text not null, primary key (inode, mtime_ns, size)
 ) without rowid;
 create table if not exists dirs (fingerprint text primary key, hash text not null) without rowid;
+create table if not exists listings (
+    fingerprint text primary key, hash text not null, size integer not null,
+    files integer not null
+) without rowid;
 create table if not exists complete_trees (
     hash text primary key, packs text not null, loose text not null
 ) without rowid;
@@ -140,6 +144,20 @@ class StateIndex:
 
     def put_dir(self, fingerprint: str, oid: Oid) -> None:
         self._db().execute("insert or replace into dirs values (?, ?)", (fingerprint, oid))
+
+    # The same by find's listing (``loom.data.listing``), with what a folder's lock entry
+    # needs besides its hash: its size and file count.
+    def listing(self, fingerprint: str) -> tuple[Oid, int, int] | None:
+        row = self._db().execute(
+            "select hash, size, files from listings where fingerprint = ?", (fingerprint,)
+        )
+        found = row.fetchone()
+        return (found[0], found[1], found[2]) if found else None
+
+    def put_listing(self, fingerprint: str, oid: Oid, size: int, files: int) -> None:
+        self._db().execute(
+            "insert or replace into listings values (?, ?, ?, ?)", (fingerprint, oid, size, files)
+        )
 
     # Trees whose every object was seen in the cache, with where they were then: the ids of
     # the packs that held them and the loose ones. The cache can lose objects behind Loom's

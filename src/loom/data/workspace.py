@@ -11,12 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loom import atomic, config
 from loom._types import StrPath
 from loom.errors import NotAWorkspaceError, UsageError, WorkspaceError
-from loom.objects.odb import ObjectDB
+
+if TYPE_CHECKING:
+    from loom.objects.odb import ObjectDB
 
 LOOM_DIR = ".loom"
 POINTER_SUFFIX = ".loom"
@@ -87,6 +89,9 @@ class Workspace:
 
     @cached_property
     def odb(self) -> ObjectDB:
+        # imported here: `loom repro` starts listing folders before the object store loads
+        from loom.objects.odb import ObjectDB
+
         return ObjectDB(self.cache_dir, tmp_dir=self.tmp)
 
     @property

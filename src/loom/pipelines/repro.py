@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from loom.data.listing import Listings
 from loom.data.workspace import Workspace
 from loom.errors import LoomError
 from loom.pipelines import lock
@@ -87,14 +88,18 @@ def repro(
     console: Console | None = None,
     executor: Executor | None = None,
     parent_run: str | None = None,
+    listings: Listings | None = None,
 ) -> ReproResult:
     """Run what is out of date among ``targets`` (default: every stage) and what they need
-    (``single_item``: the targets alone). ``parent_run``: the stages' runs nest under it."""
+    (``single_item``: the targets alone). ``parent_run``: the stages' runs nest under it.
+
+    ``listings``: folder listings already under way (the CLI starts them before importing
+    this module); Versions starts its own otherwise."""
     pipeline = load(ws.root)
     dag = build(pipeline)
     selected = dag.select(targets, downstream=downstream, single_item=single_item)
     console = console or Console(prefix=jobs > 1)
-    with Versions(ws) as versions:
+    with Versions(ws, listings) as versions:
         planner = Planner(
             dag,
             lock.read(ws.root),

@@ -1,7 +1,7 @@
 """What a dep or out holds now: its hash through the state index, each path once per command.
 
 An unchanged file costs a stat and a lookup (``loom.data.scan``); an unchanged
-folder a walk of stats and one lookup of its listing's fingerprint. A path a
+folder GNU find's listing of it and one lookup (``loom.data.listing``). A path a
 stage has just written is forgotten and hashed again when next asked.
 
     >>> with Versions(ws) as v:                     # doctest: +SKIP
@@ -10,6 +10,7 @@ stage has just written is forgotten and hashed again when next asked.
 
 from __future__ import annotations
 
+from loom.data.listing import Listings
 from loom.data.scan import Snapshot, scan
 from loom.data.state import StateIndex
 from loom.data.workspace import Workspace
@@ -17,9 +18,11 @@ from loom.pipelines.lock import Entry
 
 
 class Versions:
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self, ws: Workspace, listings: Listings | None = None) -> None:
         self.ws = ws
         self.state = StateIndex(ws.loom_dir / "state.db")
+        self._own = listings is None
+        self.listings = listings or Listings(ws.tmp)
         self._memo: dict[str, Entry | None] = {}
 
     def __enter__(self) -> Versions:
@@ -31,7 +34,9 @@ class Versions:
     def get(self, rel: str) -> Entry | None:
         """The version of ``rel`` now, or None when there is nothing there."""
         if rel not in self._memo:
-            self._memo[rel] = entry_of(rel, scan(self.ws.path_of(rel), self.state))
+            self._memo[rel] = entry_of(
+                rel, scan(self.ws.path_of(rel), self.state, listings=self.listings)
+            )
         return self._memo[rel]
 
     def put(self, rel: str, snap: Snapshot | None) -> Entry | None:
@@ -49,9 +54,12 @@ class Versions:
 
     def close(self) -> None:
         try:
+            self.listings.settle()
             self.state.save()
         finally:
             self.state.close()
+            if self._own:
+                self.listings.close()
 
 
 def entry_of(rel: str, snap: Snapshot | None) -> Entry | None:

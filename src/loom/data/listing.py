@@ -1,0 +1,187 @@
+"""Has this folder changed since its tree was hashed? Answered by GNU find's walk, in C.
+
+A Python walk stats 20,000 files in ~110 ms; ``find -printf`` lists the same
+(names, inodes, mtimes, sizes, modes, types) in ~40 ms, nearly all of it the
+stat calls themselves. The listing's hash is looked up in the state index; a
+hit gives the folder's tree hash, size and file count without a Python walk.
+That is all this module answers: a miss, or a system without GNU find (macOS,
+busybox), falls back to ``loom.data.walk``, which alone decides what a folder
+holds. Used where a folder is usually unchanged (``loom repro``'s deps and outs).
+
+    >>> with Listings(ws.tmp) as listings:      # doctest: +SKIP
+    ...     state.listing(listings.fingerprint(Path("data/raw")))
+
+    ('5f1c…', 61_440_000, 20_000)
+
+A listing is recorded only when it was the same before and after the Python
+walk that hashed the folder (:meth:`Listings.confirm`), so the tree it maps to
+is the tree it describes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+from blake3 import blake3  # a memo key, not an object id: no need to load loom.objects
+
+from loom import atomic
+
+# -L: the stat of what a link points to, as the walk reads it. A link to a folder is
+# printed, not entered (the walk refuses those; entering one could list the disk).
+# %l, empty for files, tells a link from its target; \0 ends each field: names may
+# hold newlines.
+_ARGS = (
+    "-L",
+    "{top}",
+    "-mindepth",
+    "1",
+    "(",
+    "-type",
+    "d",
+    "-xtype",
+    "l",
+    "-printf",
+    "LINK-TO-FOLDER %P\\0",
+    "-prune",
+    ")",
+    "-o",
+    "-printf",
+    "%P\\0%i %T@ %s %m %y %l\\0",
+)
+
+
+HINTS = "listing-hints"  # the folders the last command listed, one per NUL
+
+
+@cache
+def _find() -> str | None:
+    # A find without -printf (BSD's, busybox's) fails on it: the Python walk then.
+    return shutil.which("find")
+
+
+class Listings:
+    """find's listings for one command, those the last command asked for started at once.
+
+    The hints file names the folders listed last time, so that find runs while Python
+    imports and parses ``loom.yaml`` (the two take about as long); each started listing
+    is taken once, by the first :meth:`fingerprint` of its folder.
+    """
+
+    def __init__(self, tmp: Path | None = None) -> None:
+        """``tmp``: the workspace's temp folder, where the hints file is kept."""
+        hints = tmp / HINTS if tmp is not None else None
+        self.hints = hints
+        self._hinted: list[str] = []
+        self._running: dict[str, _Find] = {}
+        self._listed: dict[str, None] = {}  # in order, once each
+        self._checks: list[tuple[_Find, str, Callable[[], None]]] = []
+        if hints is not None:
+            self._start_hinted(hints)
+
+    def fingerprint(self, top: Path) -> str | None:
+        """The hash of ``top``'s listing, or None when find is missing or reports a problem."""
+        key = os.path.abspath(top)  # a folder named like an option (``-name``) is a path
+        self._listed[key] = None
+        run = self._running.pop(key, None) or _Find.start(key)
+        if run is None:
+            return None
+        out = run.result()
+        return None if out is None else _hash(out)
+
+    def confirm(self, top: Path, quick: str, then: Callable[[], None]) -> None:
+        """Call ``then`` in :meth:`settle` if ``top``'s listing is still ``quick``: the folder
+        did not change while it was walked. The second listing runs meanwhile, off the
+        command's way (on a first ``loom repro`` it runs beside the first stage)."""
+        run = _Find.start(os.path.abspath(top))
+        if run is not None:
+            self._checks.append((run, quick, then))
+
+    def settle(self) -> None:
+        """Finish the :meth:`confirm` checks."""
+        checks, self._checks = self._checks, []
+        for run, quick, then in checks:
+            out = run.result()
+            if out is not None and _hash(out) == quick:
+                then()
+
+    def close(self) -> None:
+        """Stop the listings nobody asked for; name this command's folders for the next."""
+        for run in self._running.values():
+            run.stop()
+        self._running.clear()
+        for run, _, _ in self._checks:
+            run.stop()
+        self._checks.clear()
+        if self.hints is not None and list(self._listed) != self._hinted:
+            try:
+                self.hints.parent.mkdir(parents=True, exist_ok=True)
+                atomic.write_bytes(self.hints, "".join(f"{k}\0" for k in self._listed).encode())
+            except OSError:
+                pass  # only a head start is lost
+            self._hinted = list(self._listed)
+
+    def __enter__(self) -> Listings:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _start_hinted(self, hints: Path) -> None:
+        try:
+            self._hinted = [k for k in hints.read_bytes().decode().split("\0") if k]
+        except (OSError, UnicodeDecodeError):
+            return
+        for key in self._hinted:
+            run = _Find.start(key)
+            if run is not None:
+                self._running[key] = run
+
+
+def _hash(listing: bytes) -> str:
+    return "find:" + blake3(listing).hexdigest()
+
+
+class _Find:
+    """One find process writing into an anonymous in-memory file: through a pipe it would
+    stop at 64 KiB until read, and the listing of 20,000 files is over 1 MB."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], out: int) -> None:
+        self.proc = proc
+        self.out = out
+
+    @classmethod
+    def start(cls, top: str) -> _Find | None:
+        exe = _find()
+        if exe is None or not hasattr(os, "memfd_create"):  # GNU find: Linux, and memfd
+            return None
+        out = os.memfd_create("loom-listing")
+        args = [exe, *(a.format(top=top) for a in _ARGS)]
+        try:
+            proc = subprocess.Popen(args, stdout=out, stderr=subprocess.PIPE)
+        except OSError:
+            os.close(out)
+            return None
+        return cls(proc, out)
+
+    def result(self) -> bytes | None:
+        """The listing, or None when find failed or said anything (a loop, a folder it can't
+        read): the Python walk then finds and reports it."""
+        try:
+            _, err = self.proc.communicate()
+            if self.proc.returncode != 0 or err:
+                return None
+            with open(self.out, "rb", closefd=False) as f:
+                f.seek(0)
+                return f.read()
+        finally:
+            os.close(self.out)
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.communicate()
+        os.close(self.out)

@@ -1,0 +1,154 @@
+"""find's listings (loom.data.listing): a folder's fingerprint moves with every change the
+Python walk would see, and a scan through them gives the walk's answer, hit or miss."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from loom.data import listing
+from loom.data.listing import Listings
+from loom.data.scan import scan
+from loom.data.state import RACY_NS, StateIndex
+from loom.errors import UsageError
+
+pytestmark = pytest.mark.skipif(
+    listing._find() is None, reason="GNU find is not on PATH: the Python walk alone is used"
+)
+
+
+def _tree(root: Path) -> Path:
+    (root / "sub" / "deeper").mkdir(parents=True)
+    (root / "a.txt").write_text("a")
+    (root / "sub" / "b.bin").write_bytes(b"\0" * 100)
+    (root / "sub" / "deeper" / "name with\nnewline").write_text("c")
+    (root / "elsewhere.txt").write_text("target")
+    (root / "link").symlink_to("elsewhere.txt")
+    _settle(root)
+    return root
+
+
+def _settle(root: Path) -> None:
+    """Date every file back past the racy window, as a folder written a while ago is."""
+    old = time.time_ns() - 10 * RACY_NS
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            os.utime(os.path.join(folder, name), ns=(old, old), follow_symlinks=False)
+
+
+def _fp(top: Path) -> str | None:
+    with Listings() as listings:
+        return listings.fingerprint(top)
+
+
+def test_the_fingerprint_moves_with_every_change_the_walk_sees(tmp_path: Path) -> None:
+    top = _tree(tmp_path / "d")
+    seen = {_fp(top)}
+    assert _fp(top) in seen  # nothing changed: the same listing
+
+    def changed(what) -> None:
+        what()
+        fp = _fp(top)
+        assert fp is not None and fp not in seen, what.__name__
+        seen.add(fp)
+
+    def edit() -> None:
+        (top / "a.txt").write_text("a, edited")
+
+    def add() -> None:
+        (top / "sub" / "new.txt").write_text("new")
+
+    def rename() -> None:
+        (top / "sub" / "new.txt").rename(top / "sub" / "renamed.txt")
+
+    def chmod() -> None:
+        (top / "sub" / "b.bin").chmod(0o755)
+
+    def edit_through_link() -> None:  # the link's own stat is unchanged
+        os.utime(top / "elsewhere.txt", ns=(1, 1))
+
+    def retarget() -> None:
+        (top / "link").unlink()
+        (top / "link").symlink_to("a.txt")
+
+    for what in (edit, add, rename, chmod, edit_through_link, retarget):
+        changed(what)
+
+
+def test_a_link_to_a_folder_is_named_not_entered(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x").write_text("x")
+    top = tmp_path / "d"
+    top.mkdir()
+    (top / "f").write_text("f")
+    (top / "to-folder").symlink_to(outside)
+    before = _fp(top)
+    (outside / "y").write_text("y")  # inside the linked folder: find never went there
+    assert _fp(top) == before
+    with pytest.raises(UsageError, match="symlink to a folder"), Listings() as listings:
+        scan(top, StateIndex(tmp_path / "state.db"), listings=listings)
+
+
+def test_a_scan_through_listings_gives_the_walks_answer_hit_or_miss(tmp_path: Path) -> None:
+    top = _tree(tmp_path / "d")
+    plain = scan(top, StateIndex(tmp_path / "plain.db"))
+    state = StateIndex(tmp_path / "state.db")
+    with Listings() as listings:
+        miss = scan(top, state, listings=listings)
+        listings.settle()  # the second listing confirms the first: recorded
+    with Listings() as listings:
+        hit = scan(top, state, listings=listings)
+    assert plain is not None and miss is not None and hit is not None
+    assert miss.stats is not None and hit.stats is None  # the hit did not walk
+    for snap in (miss, hit):
+        assert (snap.oid, snap.size, snap.files) == (plain.oid, plain.size, plain.files)
+    assert hit.tree is not None and hit.tree.oid == plain.oid  # built on demand, the same
+
+    (top / "sub" / "b.bin").write_bytes(b"\1" * 100)  # same size, new content
+    with Listings() as listings:
+        after = scan(top, state, listings=listings)
+    assert after is not None and after.oid != plain.oid
+    assert after.oid == scan(top, StateIndex(tmp_path / "fresh.db")).oid
+
+
+def test_a_listing_started_ahead_is_taken_once(tmp_path: Path) -> None:
+    top = _tree(tmp_path / "d")
+    hints = tmp_path / "tmp"
+    with Listings(hints) as listings:
+        listings.fingerprint(top)
+    assert (hints / listing.HINTS).read_bytes() == f"{top}\0".encode()
+    with Listings(hints) as listings:
+        assert str(top) in listings._running  # started at once, from the hints
+        first = listings.fingerprint(top)
+        (top / "late.txt").write_text("written after the first listing")
+        assert listings.fingerprint(top) != first  # the second one lists again
+
+
+def test_a_folder_changed_while_it_was_walked_is_not_recorded(tmp_path: Path) -> None:
+    top = _tree(tmp_path / "d")
+    state = StateIndex(tmp_path / "state.db")
+    with Listings() as listings:
+        scan(top, state, listings=listings)
+        (top / "a.txt").write_text("changed after the walk, before the check")
+        listings.settle()
+    with Listings() as listings:
+        again = scan(top, state, listings=listings)
+    assert again is not None and again.stats is not None  # a miss: walked again
+
+
+def test_without_gnu_find_the_walk_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    top = _tree(tmp_path / "d")
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools-here"))
+    listing._find.cache_clear()
+    try:
+        assert _fp(top) is None
+        with Listings() as listings:
+            snap = scan(top, StateIndex(tmp_path / "state.db"), listings=listings)
+        assert snap is not None and snap.stats is not None
+    finally:
+        monkeypatch.undo()
+        listing._find.cache_clear()
