@@ -245,7 +245,7 @@ def test_pipelines_quick_start_runs_what_changed(sandbox):
         assert r.returncode == 0, f"{line}\n{r.stdout}\n{r.stderr}"
         assert "Traceback" not in r.stderr
         outputs.append((line.split("#")[0].strip(), r))
-    first, noop, parallel = (r for line, r in outputs if line.startswith("loom repro"))
+    first, noop, parallel = (r for line, r in outputs if line.split()[:2] == ["loom", "repro"])
     for stage in ("prepare", "train", "evaluate@val", "evaluate@test"):
         assert stage in first.stdout + first.stderr
     assert "up to date" in noop.stdout + noop.stderr
@@ -261,3 +261,15 @@ def test_pipelines_quick_start_runs_what_changed(sandbox):
     assert json.loads((work / "metrics.json").read_text())["loss"] == 1 / (1 + 0.01 * 100 * 4)
     final = sh("loom status").stdout
     assert "will run" not in final and "up to date" in final
+
+    exps = {line: r for line, r in outputs if line.startswith(("loom exp", "loom reproduce"))}
+    assert "Running stage train" in exps["loom exp run -S train.lr=0.02 -n lr-002"].stdout
+    back = exps["loom exp run -S train.lr=0.01"].stdout
+    assert "Running stage" not in back and "restored from the run cache" in back
+    run_all = exps["loom exp run --run-all -j 2"].stdout
+    assert "[six] " in run_all and "[eight] " in run_all
+    shown = exps["loom exp show"].stdout
+    for name in ("lr-002", "six", "eight"):
+        assert name in shown
+    assert "the same metrics" in exps["loom reproduce lr-002 --check"].stdout
+    assert sh("git worktree list").stdout.count("\n") == 1

@@ -55,6 +55,13 @@ SETTINGS: tuple[Setting, ...] = (
         kind="modes",
     ),
     Setting(
+        "cache.dir",
+        None,
+        "Where the object cache lives (default .loom/cache); a relative path is relative to "
+        "the workspace. Several workspaces (e.g. experiments' git worktrees) can share one.",
+        "LOOM_CACHE_DIR",
+    ),
+    Setting(
         "cache.protected",
         True,
         "Make cached objects read-only so a hardlinked or symlinked file can't corrupt them.",
@@ -92,7 +99,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "tracking.artifact_root",
         None,
-        "Object store root for run artifacts. Default: the workspace's .loom/cache, "
+        "Object store root for run artifacts. Default: the workspace's cache (cache.dir), "
         "else objects/ next to the SQLite file, else the user data directory.",
         "LOOM_ARTIFACT_ROOT",
     ),

@@ -113,8 +113,12 @@ def test_fast_path_parses_repro() -> None:
             "force": True,
             "dry_run": False,
             "downstream": False,
+            "single_item": False,
             "jobs": 4,
+            "parent_run": None,
             "as_json": False,
         },
     )
+    _, keywords = cli_pipelines.parse(["repro", "-s", "train", "--parent-run", "ab12"]) or ("", {})
+    assert (keywords["single_item"], keywords["parent_run"]) == (True, "ab12")
     assert cli_pipelines.parse(["repro", "--jobs=4"]) is None  # left to typer

@@ -37,7 +37,7 @@ def _register() -> None:
     import importlib
 
     models = ("models", "models_register", "models_query", "models_serve")
-    pipelines = ("pipelines", "params_metrics", "import_dvc")
+    pipelines = ("pipelines", "params_metrics", "import_dvc", "experiments")
     for name in ("data", "remote", "tracking", *models, "lineage", "db", *pipelines):
         try:
             module = importlib.import_module(f"loom.cli.{name}")

@@ -31,7 +31,18 @@ _COMMANDS = (
                 ("--downstream",),
                 "Run the named stages and every stage after them (not those before).",
             ),
+            Opt(
+                "single_item",
+                ("-s", "--single-item"),
+                "Run only the named stages, not the stages they need (their deps must exist).",
+            ),
             Opt("jobs", ("-j", "--jobs"), "Stages to run at once (default 1).", "N", int),
+            Opt(
+                "parent_run",
+                ("--parent-run",),
+                "Record the stages' runs nested under this run (`loom exp run` does).",
+                "RUN_ID",
+            ),
             JSON,
         ),
         paths=STAGES,
@@ -64,14 +75,23 @@ def _ws():
 
 
 def repro(
-    paths: list[str], force: bool, dry_run: bool, downstream: bool, jobs: int | None, as_json: bool
+    paths: list[str],
+    force: bool,
+    dry_run: bool,
+    downstream: bool,
+    single_item: bool,
+    jobs: int | None,
+    parent_run: str | None,
+    as_json: bool,
 ) -> int:
     from loom.data.listing import Listings
 
     ws = _ws()
     # find lists the deps' folders while the pipeline's modules load and loom.yaml is read
     with Listings(ws.tmp) as listings:
-        return _repro(ws, listings, paths, force, dry_run, downstream, jobs, as_json)
+        return _repro(
+            ws, listings, paths, force, dry_run, downstream, single_item, jobs, parent_run, as_json
+        )
 
 
 def _repro(
@@ -81,7 +101,9 @@ def _repro(
     force: bool,
     dry_run: bool,
     downstream: bool,
+    single_item: bool,
     jobs: int | None,
+    parent_run: str | None,
     as_json: bool,
 ) -> int:
     from loom.errors import LoomError
@@ -99,8 +121,10 @@ def _repro(
             force=force,
             dry_run=dry_run,
             downstream=downstream,
+            single_item=single_item,
             jobs=jobs,
             console=console,
+            parent_run=parent_run,
             listings=listings,
         )
     except StageFailed as exc:

@@ -13,7 +13,9 @@ from rich.table import Column, Table
 from loom.cli import output
 
 exp_app = typer.Typer(
-    help="Experiments: list, create, rename, delete, restore.", no_args_is_help=True
+    help="Experiments: run and show pipeline experiments; list, create, rename, delete, "
+    "restore tracking experiments.",
+    no_args_is_help=True,
 )
 runs_app = typer.Typer(
     help="Runs: list, show, compare, artifacts, delete, restore, mark-stale.", no_args_is_help=True

@@ -15,14 +15,14 @@ git repository. A garbled pointer in old history names nothing and is skipped.
 from __future__ import annotations
 
 import itertools
-import subprocess
 from collections.abc import Iterable
 from typing import Literal
 
+from loom.data import git
 from loom.data import pointer as ptrs
 from loom.data.pointer import Pointer
 from loom.data.workspace import Workspace
-from loom.errors import PointerError, WorkspaceError
+from loom.errors import PointerError, UsageError, WorkspaceError
 
 Which = Literal["commits", "tags", "branches"]
 _REFS = {"tags": "refs/tags", "branches": "refs/heads"}
@@ -45,17 +45,15 @@ def commit_pointers(ws: Workspace, which: Which = "commits") -> list[Pointer]:
 
 def _git(ws: Workspace, *args: str, data: bytes | None = None) -> bytes:
     try:
-        proc = subprocess.run(
-            ["git", *args], cwd=ws.root, input=data, capture_output=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError) as exc:
-        detail = getattr(exc, "stderr", b"") or str(exc).encode()
-        raise WorkspaceError(
-            f"git {args[0]} failed in {ws.root}: {detail.decode(errors='replace').strip()}",
-            hint="--all-commits, --all-tags and --all-branches read git history: run them "
-            "in a git repository, or use `loom gc --workspace` / a plain `loom push`.",
-        ) from None
-    return proc.stdout
+        return git.output(ws.root, *args, data=data, hint=_HINT)
+    except UsageError as exc:  # no git at all: the same advice
+        raise WorkspaceError(exc.message, hint=_HINT) from None
+
+
+_HINT = (
+    "--all-commits, --all-tags and --all-branches read git history: run them "
+    "in a git repository, or use `loom gc --workspace` / a plain `loom push`."
+)
 
 
 def _logged_blobs(ws: Workspace, prefix: str) -> dict[bytes, str]:
@@ -85,11 +83,7 @@ def _ref_commits(ws: Workspace, refs: str) -> list[str]:
 
 def _tree_blobs(ws: Workspace, commit: str, prefix: str) -> Iterable[tuple[bytes, str]]:
     """``(blob id, workspace path)`` of every pointer file in ``commit``'s tree (one ls-tree)."""
-    proc = subprocess.run(
-        ["git", "ls-tree", "-r", "-z", "--full-tree", commit],
-        cwd=ws.root,
-        capture_output=True,
-    )
+    proc = git.run(ws.root, "ls-tree", "-r", "-z", "--full-tree", commit)
     if proc.returncode != 0:
         return  # a tag on a tree or blob: no commit, no pointers
     for record in proc.stdout.split(b"\0"):

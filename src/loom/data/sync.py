@@ -26,7 +26,7 @@ from loom.data.select import Target, select_targets
 from loom.data.trees import load_tree
 from loom.data.versions import lost_error, pointers_to_push, version_objects
 from loom.data.workspace import Workspace
-from loom.errors import CorruptObjectError, LoomError, MissingObjectError
+from loom.errors import CorruptObjectError, LoomError, MissingObjectError, NoRemoteError
 from loom.objects import transfer
 from loom.objects.remote import Remote
 from loom.objects.transfer import TransferResult
@@ -209,6 +209,44 @@ def pull(
     problems.merge(more)  # a file whose object the remote lacks is reported once, by fetch
     problems.raise_if_any("pulled", result=result)
     return result
+
+
+def fetch_versions(
+    ws: Workspace, pointers: Sequence[Pointer], *, remote: str | None = None
+) -> SyncResult | None:
+    """Make sure the cache holds every object of these versions (any path and hash, e.g.
+    what a run read), fetching what it lacks from ``remote`` (default: the default remote).
+
+    None when nothing was missing (no remote is needed then). Otherwise one error lists
+    each path whose objects are in neither the cache nor the remote, naming both.
+    """
+    lacking = [p for p in pointers if lacks(ws, p)]
+    if not lacking:
+        return None
+    with workspace_lock(ws), os_errors(ws, "fetch into the cache"):
+        try:
+            result, problems = _fetch(ws, [Target(p) for p in lacking], remote, None, NO_PROGRESS)
+        except NoRemoteError as exc:
+            names = ", ".join(f"{p.rel} ({p.hash[:12]})" for p in lacking[:5])
+            raise MissingObjectError(
+                f"Not in the cache at {ws.odb.root}: {names}"
+                + (f" and {len(lacking) - 5} more" if len(lacking) > 5 else "")
+                + f"; and there is no remote to fetch them from ({exc.message.rstrip('.')}).",
+                hint=exc.hint,
+                paths=[p.rel for p in lacking],
+                oids=[p.hash for p in lacking],
+            ) from None
+    where = f"found in the cache at {ws.odb.root} or fetched from {result.remote}"
+    problems.raise_if_any(where, result=result)
+    return result
+
+
+def lacks(ws: Workspace, ptr: Pointer) -> bool:
+    """Whether the cache lacks an object of ``ptr``'s version (a folder's listing or files)."""
+    try:
+        return bool(ws.odb.missing(object_ids(ws, [ptr])))
+    except LoomError:  # a folder's listing is not here: its files can't even be named
+        return True
 
 
 def _fetch(

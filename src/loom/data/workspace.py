@@ -77,12 +77,22 @@ class Workspace:
     def save_config(self, values: dict[str, Any], *, local: bool = False) -> None:
         config.write_toml(self.local_config_path if local else self.config_path, values)
 
+    @property
+    def cache_dir(self) -> Path:
+        """The object cache: ``cache.dir`` (relative to the workspace root), else
+        ``.loom/cache``."""
+        configured = self.setting("cache.dir")
+        if not configured:
+            return self.loom_dir / "cache"
+        path = Path(os.path.expanduser(str(configured)))
+        return path if path.is_absolute() else self.root / path
+
     @cached_property
     def odb(self) -> ObjectDB:
         # imported here: `loom repro` starts listing folders before the object store loads
         from loom.objects.odb import ObjectDB
 
-        return ObjectDB(self.loom_dir / "cache", tmp_dir=self.tmp)
+        return ObjectDB(self.cache_dir, tmp_dir=self.tmp)
 
     @property
     def has_git(self) -> bool:

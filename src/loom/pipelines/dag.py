@@ -64,13 +64,18 @@ class Dag:
                     heapq.heappush(ready, (index[after], after))
         return out
 
-    def select(self, targets: Sequence[str] = (), *, downstream: bool = False) -> list[str]:
+    def select(
+        self, targets: Sequence[str] = (), *, downstream: bool = False, single_item: bool = False
+    ) -> list[str]:
         """The stages ``loom repro`` works on, in order: the targets and everything they need
-        (or, with ``downstream``, everything that follows them); no targets: all."""
+        (or, with ``downstream``, everything that follows them; with ``single_item``, the
+        targets alone); no targets: all."""
         if not targets:
             return self.order()
         for name in targets:
             self.pipeline.stage(name)  # NotFoundError listing the stages
+        if single_item:
+            return self.order(set(targets))
         edges = self.downstream if downstream else self.upstream
         seen: set[str] = set()
         todo = list(targets)

@@ -20,7 +20,7 @@ from loom.pipelines.spec import Param, Stage
 from loom.pipelines.template import Reader, plain
 from loom.pipelines.yamlfile import read_values
 
-_MISSING = object()
+MISSING = object()  # what find() returns for a key that is not there
 
 
 class ParamFiles:
@@ -58,7 +58,7 @@ class ParamFiles:
         if param.key is None:
             return doc
         found = find(doc, param.key)
-        if found is _MISSING:
+        if found is MISSING:
             close = difflib.get_close_matches(param.key, list(flat_keys(doc)), n=3)
             raise PipelineError(
                 param.where,
@@ -84,13 +84,13 @@ class ParamFiles:
 
 
 def find(doc: Mapping[str, Any], key: str) -> Any:
-    """``doc[key]``, or the nested value of a dotted key; ``_MISSING`` when absent."""
+    """``doc[key]``, or the nested value of a dotted key; ``MISSING`` when absent."""
     if key in doc:
         return doc[key]
     node: Any = doc
     for part in key.split("."):
         if not isinstance(node, Mapping) or part not in node:
-            return _MISSING
+            return MISSING
         node = node[part]
     return node
 

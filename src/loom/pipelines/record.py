@@ -33,16 +33,23 @@ from loom.pipelines.params import flatten
 from loom.pipelines.spec import Stage
 
 DEFAULT_EXPERIMENT = "pipelines"
+PARENT_TAG = "mlflow.parentRunId"  # MLflow's tag for a nested run
 _PARAM_LEN = 6000  # the store's limit on a param value
 _Task = Callable[[Any], None]
 
 
 class Recorder:
-    def __init__(self, ws: Workspace, experiment: str | None = None) -> None:
+    """``parent_run``: each stage's run is nested under it (``loom exp run`` passes the
+    experiment's run)."""
+
+    def __init__(
+        self, ws: Workspace, experiment: str | None = None, parent_run: str | None = None
+    ) -> None:
         from loom.tracking.uri import resolve_tracking_uri  # light: no SQLAlchemy
 
         self.ws = ws
         self.experiment = experiment or DEFAULT_EXPERIMENT
+        self.parent_run = parent_run
         self.uri = resolve_tracking_uri()
         self._queue: queue.Queue[_Task | None] = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -58,11 +65,13 @@ class Recorder:
         """Queue the run of ``stage`` (RUNNING, with params and inputs); returns its id."""
         run_id = uuid.uuid4().hex
         start = _now_ms()
-        flat = _params(params)
+        flat = params_text(params)
         inputs = [_input(d) for d in deps]
 
         def create(client: Any) -> None:
             tags = {**self._git, "loom.stage": stage.name, "loom.stage.cmd": stage.cmd[:8000]}
+            if self.parent_run:
+                tags[PARENT_TAG] = self.parent_run
             client.create_run(
                 self._experiment_id(client),
                 name=stage.name,
@@ -184,7 +193,7 @@ def _input(dep: Entry) -> dict[str, Any]:
     return {"path": dep.path, "hash": dep.hash, "size": dep.size, "kind": _kind(dep.kind)}
 
 
-def _params(params: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+def params_text(params: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
     """Param values as the run's params: dotted keys, values as text (lists as JSON)."""
     out: dict[str, str] = {}
     for values in params.values():

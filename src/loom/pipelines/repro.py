@@ -83,18 +83,21 @@ def repro(
     force: bool = False,
     dry_run: bool = False,
     downstream: bool = False,
+    single_item: bool = False,
     jobs: int = 1,
     console: Console | None = None,
     executor: Executor | None = None,
+    parent_run: str | None = None,
     listings: Listings | None = None,
 ) -> ReproResult:
-    """Run what is out of date among ``targets`` (default: every stage) and what they need.
+    """Run what is out of date among ``targets`` (default: every stage) and what they need
+    (``single_item``: the targets alone). ``parent_run``: the stages' runs nest under it.
 
     ``listings``: folder listings already under way (the CLI starts them before importing
     this module); Versions starts its own otherwise."""
     pipeline = load(ws.root)
     dag = build(pipeline)
-    selected = dag.select(targets, downstream=downstream)
+    selected = dag.select(targets, downstream=downstream, single_item=single_item)
     console = console or Console(prefix=jobs > 1)
     with Versions(ws, listings) as versions:
         planner = Planner(
@@ -117,7 +120,7 @@ def repro(
 
         check_ours(ws, [dag.stages[d.name] for d in decisions if d.action != SKIP])
         with only_repro(ws):
-            run = Scheduler(ws, pipeline, dag, planner, console, executor, max(1, jobs))
+            run = Scheduler(ws, pipeline, dag, planner, console, executor, max(1, jobs), parent_run)
             return run.all(selected)
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from loom.data import git
 from loom.errors import NotFoundError, UsageError, ValidationError, WorkspaceError
 
 WORKSPACE = "workspace"  # how the workspace is named in tables and JSON, as DVC names it
@@ -142,13 +143,7 @@ class Revisions:
         return self._git("rev-parse", "--verify", "--quiet", "HEAD").returncode == 0
 
     def _git(self, *args: str, data: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-        try:
-            return subprocess.run(["git", *args], cwd=self.root, input=data, capture_output=True)
-        except OSError as exc:  # git itself is missing
-            raise UsageError(
-                f"Cannot run git: {exc.strerror or exc}.",
-                hint="Install git; comparing revisions reads them from git.",
-            ) from None
+        return git.run(self.root, *args, data=data)
 
 
 def _rev_hint(rev: str, has_commits: bool) -> str:

@@ -65,6 +65,7 @@ class Scheduler:
         console: Console,
         executor: Executor | None,
         jobs: int,
+        parent_run: str | None = None,
     ) -> None:
         self.ws = ws
         self.pipeline = pipeline
@@ -73,7 +74,7 @@ class Scheduler:
         self.console = console
         self.executor: Executor = executor or LocalExecutor(console)
         self.jobs = jobs
-        self.recorder = Recorder(ws, pipeline.experiment)
+        self.recorder = Recorder(ws, pipeline.experiment, parent_run)
         self.result = ReproResult()
         self.active: dict[Future[Outcome], _Active] = {}
         self.failure: StageFailed | None = None

@@ -63,6 +63,14 @@ _CLIENTS: weakref.WeakSet[Client] = weakref.WeakSet()
 _checked_keys: set[str] = set()  # keys already validated: log_metric stays microseconds
 
 
+def new_run_name() -> str:
+    """A name as the store gives a run that has none (``swift-heron-417``): for a run
+    named before it exists, such as a queued experiment."""
+    from loom.store.names import generate_run_name
+
+    return generate_run_name()
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 

@@ -87,7 +87,7 @@ def artifact_root(uri: str) -> Path:
     """Root of the object DB that holds a store's artifacts.
 
     ``tracking.artifact_root`` wins; a store inside a workspace shares the
-    workspace cache (so a logged artifact and an added dataset dedupe); another
+    workspace cache (``cache.dir``; so a logged artifact and an added dataset dedupe); another
     SQLite store keeps ``objects/`` next to its file; otherwise the user data dir.
     """
     db = sqlite_path(uri)
@@ -98,10 +98,10 @@ def artifact_root(uri: str) -> Path:
         return root if root.is_absolute() else (ws or Path.cwd()) / root
     if db is not None:
         if db.parent.name == ".loom":
-            return db.parent / "cache"
+            return Workspace(db.parent.parent).cache_dir
         return db.parent / "objects"
     if ws is not None:
-        return ws / ".loom" / "cache"
+        return Workspace(ws).cache_dir
     return user_data_dir() / "objects"
 
 
