@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/data_vs_dvc.py
 	$(BIN)/python benchmarks/tracking_vs_mlflow.py
 	$(BIN)/python benchmarks/registry_vs_mlflow.py
+	$(BIN)/python benchmarks/pipeline_vs_dvc.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
