@@ -152,3 +152,32 @@ def test_without_gnu_find_the_walk_answers(tmp_path: Path, monkeypatch: pytest.M
     finally:
         monkeypatch.undo()
         listing._find.cache_clear()
+
+
+def test_listings_started_early_are_handed_over_once_or_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "ws"
+    top = _tree(root / "data")
+    (root / ".loom").mkdir()
+    (root / ".loom" / "config.toml").write_text("")
+    tmp = root / ".loom" / "tmp"
+    with Listings(tmp) as listings:
+        listings.fingerprint(top)  # hints: data/
+    monkeypatch.chdir(top / "sub")  # anywhere inside the workspace
+
+    Listings.start_early()
+    early = Listings.early(tmp)
+    assert str(top) in early._running
+    again = Listings.early(tmp)
+    assert again is not early  # taken once: a later command lists anew
+    early.close()  # listed nothing: the hints stay
+    again.close()
+
+    Listings.start_early()
+    other = Listings.early(tmp_path / "elsewhere" / "tmp")  # another workspace's: not it
+    assert other._running == {}
+    Listings.start_early()
+    Listings.drop_early()  # nobody took it: stopped, and not handed to the next one
+    with Listings.early(tmp) as last:
+        assert last._running.keys() == {str(top)}

@@ -19,6 +19,20 @@ import sys
 
 
 def main() -> None:
+    early = sys.argv[1:2] == ["repro"]
+    if early:
+        # GNU find lists the folders the last repro read while the rest of Loom loads
+        from loom.data.listing import Listings
+
+        Listings.start_early()
+    try:
+        _main()
+    finally:
+        if early:
+            Listings.drop_early()  # not taken (`--help`, an error): stopped, never reused
+
+
+def _main() -> None:
     from loom.cli.spec import parse
 
     parsed = parse(sys.argv[1:])

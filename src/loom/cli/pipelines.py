@@ -88,7 +88,7 @@ def repro(
 
     ws = _ws()
     # find lists the deps' folders while the pipeline's modules load and loom.yaml is read
-    with Listings(ws.tmp) as listings:
+    with Listings.early(ws.tmp) as listings:
         return _repro(
             ws, listings, paths, force, dry_run, downstream, single_item, jobs, parent_run, as_json
         )

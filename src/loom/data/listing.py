@@ -30,6 +30,7 @@ from pathlib import Path
 from blake3 import blake3  # a memo key, not an object id: no need to load loom.objects
 
 from loom import atomic
+from loom.data.root import LOOM_DIR, find_root
 
 # -L: the stat of what a link points to, as the walk reads it. A link to a folder is
 # printed, not entered (the walk refuses those; entering one could list the disk).
@@ -83,6 +84,34 @@ class Listings:
         if hints is not None:
             self._start_hinted(hints)
 
+    @classmethod
+    def start_early(cls) -> None:
+        """Start the hinted listings of the workspace around the cwd, first thing in the
+        process; :meth:`early` hands them over once the workspace is known."""
+        global _early
+        root = find_root()
+        if root is not None:
+            _early = cls(Path(root, LOOM_DIR, "tmp"))
+
+    @classmethod
+    def early(cls, tmp: Path) -> Listings:
+        """The listings :meth:`start_early` started for ``tmp``, else new ones."""
+        global _early
+        found, _early = _early, None
+        if found is not None and found.hints == tmp / HINTS:
+            return found
+        if found is not None:
+            found._stop()
+        return cls(tmp)
+
+    @staticmethod
+    def drop_early() -> None:
+        """Stop what :meth:`start_early` started if nobody took it."""
+        global _early
+        found, _early = _early, None
+        if found is not None:
+            found._stop()
+
     def fingerprint(self, top: Path) -> str | None:
         """The hash of ``top``'s listing, or None when find is missing or reports a problem."""
         key = os.path.abspath(top)  # a folder named like an option (``-name``) is a path
@@ -111,19 +140,23 @@ class Listings:
 
     def close(self) -> None:
         """Stop the listings nobody asked for; name this command's folders for the next."""
-        for run in self._running.values():
-            run.stop()
-        self._running.clear()
-        for run, _, _ in self._checks:
-            run.stop()
-        self._checks.clear()
-        if self.hints is not None and list(self._listed) != self._hinted:
+        self._stop()
+        # a command that listed nothing (it stopped early) leaves the hints as they were
+        if self.hints is not None and self._listed and list(self._listed) != self._hinted:
             try:
                 self.hints.parent.mkdir(parents=True, exist_ok=True)
                 atomic.write_bytes(self.hints, "".join(f"{k}\0" for k in self._listed).encode())
             except OSError:
                 pass  # only a head start is lost
             self._hinted = list(self._listed)
+
+    def _stop(self) -> None:
+        for run in self._running.values():
+            run.stop()
+        self._running.clear()
+        for run, _, _ in self._checks:
+            run.stop()
+        self._checks.clear()
 
     def __enter__(self) -> Listings:
         return self
@@ -140,6 +173,9 @@ class Listings:
             run = _Find.start(key)
             if run is not None:
                 self._running[key] = run
+
+
+_early: Listings | None = None  # started by start_early, taken by early
 
 
 def _hash(listing: bytes) -> str:

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from loom import atomic, config
 from loom._types import StrPath
+from loom.data.root import LOOM_DIR, find_root
 from loom.errors import NotAWorkspaceError, UsageError, WorkspaceError
 
 if TYPE_CHECKING:
     from loom.objects.odb import ObjectDB
 
-LOOM_DIR = ".loom"
 POINTER_SUFFIX = ".loom"
 # Written to .loom/.gitignore: everything in .loom but the committed config.
 _LOOM_GITIGNORE = "/cache/\n/state.db*\n/tmp/\n/loom.db*\n/lock\n/config.local.toml\n"
@@ -120,14 +120,8 @@ class Workspace:
     @classmethod
     def find_or_none(cls, start: StrPath | None = None) -> Workspace | None:
         """Like :meth:`find`, but None outside a workspace (or when the cwd is gone)."""
-        try:
-            here = Path(start or os.getcwd()).resolve()
-        except FileNotFoundError:
-            return None
-        for folder in (here, *here.parents):
-            if (folder / LOOM_DIR / "config.toml").is_file():
-                return cls(folder)
-        return None
+        root = find_root(start)
+        return cls(Path(root)) if root is not None else None
 
     def abspath(self, path: StrPath) -> Path:
         """``path`` (relative to the cwd) made absolute without following a final symlink."""
