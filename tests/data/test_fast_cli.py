@@ -35,8 +35,8 @@ def test_fast_status_prints_what_the_full_cli_prints(ws, cli):
 
 
 def test_fast_status_never_imports_typer_and_errors_keep_their_hint(ws, tmp_path):
-    probe = "import sys; from loom.cli.fast import main; sys.argv = ['loom', 'status']\n"
-    probe += "try:\n    main()\nexcept SystemExit:\n    print('typer' in sys.modules)"
+    probe = "import atexit, sys; from loom.cli.fast import main; sys.argv = ['loom', 'status']\n"
+    probe += "atexit.register(lambda: print('typer' in sys.modules))\nmain()"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert out.stdout.strip().splitlines()[-1] == "False"
     outside = tmp_path / "elsewhere"

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
+import sys
 
 from loom.lineage import trace
 from loom.pipelines import lock
@@ -12,9 +15,10 @@ from loom.pipelines.experiments import queue
 from loom.pipelines.experiments.run import enqueue, run_in_workspace
 from loom.pipelines.repro import repro
 from loom.tracking.client import Client
+from tests.conftest import wait_for
 from tests.data.conftest import loom_run, snapshot
 
-from .conftest import TRAIN, clear_log, commit, git, ran, write
+from .conftest import TRAIN, alive, clear_log, commit, git, ran, write
 
 
 def _exp_runs(client: Client) -> dict:
@@ -217,3 +221,48 @@ def test_exp_show_lists_what_differs(project, cli) -> None:
     assert first["overrides"] == ["params.yaml:train.lr=0.02"]
     assert set(first["deps"]) == {"data/raw", "src/prepare.py", "src/train.py"}
     assert first["commit"] == git("rev-parse", "HEAD").strip()
+
+
+HANG = """\
+import os, time, yaml
+lr = yaml.safe_load(open("params.yaml"))["train"]["lr"]
+open(os.path.join(MARK_DIR, f"{lr}.{os.getpid()}"), "w").close()
+time.sleep(300)
+"""
+
+
+def test_ctrl_c_during_run_all_kills_the_running_one_and_keeps_the_rest_queued(
+    project, tmp_path
+) -> None:
+    root = project.root
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    write(root / "src/train.py", HANG.replace("MARK_DIR", repr(str(marks))) + TRAIN)
+    commit("train hangs")
+    repro(project, ["prepare"])
+    enqueue(project, ["train.lr=0.2"], name="first")
+    enqueue(project, ["train.lr=0.3"], name="second")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loom", "exp", "run", "--run-all", "-j", "1"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: any(marks.iterdir()) or proc.poll() is not None, what="a stage")
+        assert proc.poll() is None, proc.communicate()
+        stage = int(next(marks.iterdir()).name.split(".")[-1])
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in err
+    wait_for(lambda: not alive(stage), what="the stage to be killed")
+    assert git("worktree", "list").count("\n") == 1  # its worktree is gone
+    assert not list((root / ".loom/tmp/exps").iterdir())
+    assert [q.name for q in queue.entries(project)] == ["second"]  # never started: queued
+    with Client() as client:
+        assert _exp_runs(client)["first"].status == "KILLED"

@@ -3,7 +3,6 @@ ends KILLED, and every lock entry stays consistent."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from loom.pipelines import lock
 from loom.tracking.client import Client
 from tests.conftest import wait_for
 
-from .conftest import PY, write
+from .conftest import PY, alive, write
 
 SLEEPER = """\
 import os, subprocess, sys, time
@@ -33,18 +32,6 @@ def started(proc: subprocess.Popen, root) -> bool:
     if proc.poll() is not None:
         raise AssertionError(f"loom repro ended early: {proc.communicate()}")
     return (root / "pids/child").exists()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie is dead too
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
@@ -85,7 +72,7 @@ stages:
             proc.kill()
     assert proc.returncode == code, (out, err)
     assert "Traceback" not in err
-    wait_for(lambda: not _alive(stage) and not _alive(child), what="the stage's group to die")
+    wait_for(lambda: not alive(stage) and not alive(child), what="the stage's group to die")
     # fast's entry was written when it finished; sleeper's never: the lock is as it was
     assert (root / "loom.lock").read_bytes() == locked
     assert set(lock.read(root)) == {"fast"}

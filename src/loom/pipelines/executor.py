@@ -159,11 +159,27 @@ class LocalRunning:
         threading.Thread(target=self._kill_later, daemon=True, name="loom-kill").start()
 
     def _kill_later(self) -> None:
+        # The grace period is the whole group's, not the shell's: `sh -c` dies at once on
+        # SIGTERM, while what it started may be stopping cleanly (a `loom repro` killing its
+        # own stages, as `exp run --run-all` starts one) and must not be cut short.
+        deadline = time.monotonic() + KILL_GRACE_SECONDS
         try:
             self.proc.wait(KILL_GRACE_SECONDS)
         except subprocess.TimeoutExpired:
             pass
+        while time.monotonic() < deadline and _group_alive(self.proc.pid):
+            time.sleep(0.05)
         _signal_group(self.proc.pid, signal.SIGKILL)  # stragglers of the group, too
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _signal_group(pgid: int, sig: int) -> None:
