@@ -35,25 +35,17 @@ from loom.data.root import LOOM_DIR, find_root
 # -L: the stat of what a link points to, as the walk reads it. A link to a folder is
 # printed, not entered (the walk refuses those; entering one could list the disk).
 # %l, empty for files, tells a link from its target; \0 ends each field: names may
-# hold newlines.
-_ARGS = (
-    "-L",
-    "{top}",
-    "-mindepth",
-    "1",
-    "(",
-    "-type",
-    "d",
-    "-xtype",
-    "l",
-    "-printf",
-    "LINK-TO-FOLDER %P\\0",
-    "-prune",
-    ")",
-    "-o",
-    "-printf",
-    "%P\\0%i %T@ %s %m %y %l\\0",
+# hold newlines. %p, the whole path: several starting points may share names below.
+_LINKS_TO_FOLDERS = (
+    *("(", "-type", "d", "-xtype", "l"),
+    *("-printf", "LINK-TO-FOLDER %p\\0", "-prune", ")", "-o"),
 )
+_PRINT = ("-printf", "%p\\0%i %T@ %s %m %y %l\\0")
+
+
+def _args(exe: str, starts: list[str], shallow: bool) -> list[str]:
+    depth = ("-mindepth", "1", *(("-maxdepth", "1") if shallow else ()))
+    return [exe, "-L", *starts, *depth, *_LINKS_TO_FOLDERS, *_PRINT]
 
 
 HINTS = "listing-hints"  # the folders the last command listed, one per NUL
@@ -80,6 +72,7 @@ class Listings:
         self._hinted: list[str] = []
         self._running: dict[str, _Find] = {}
         self._listed: dict[str, None] = {}  # in order, once each
+        self._peeked: dict[str, str | None] = {}
         self._checks: list[tuple[_Find, str, Callable[[], None]]] = []
         if hints is not None:
             self._start_hinted(hints)
@@ -116,11 +109,20 @@ class Listings:
         """The hash of ``top``'s listing, or None when find is missing or reports a problem."""
         key = os.path.abspath(top)  # a folder named like an option (``-name``) is a path
         self._listed[key] = None
+        if key in self._peeked:
+            return self._peeked.pop(key)
         run = self._running.pop(key, None) or _Find.start(key)
         if run is None:
             return None
         out = run.result()
         return None if out is None else _hash(out)
+
+    def peek(self, top: Path) -> str | None:
+        """:meth:`fingerprint`, kept for the next one of the same folder to take."""
+        key = os.path.abspath(top)
+        if key not in self._peeked:
+            self._peeked[key] = self.fingerprint(top)
+        return self._peeked[key]
 
     def confirm(self, top: Path, quick: str, then: Callable[[], None]) -> None:
         """Call ``then`` in :meth:`settle` if ``top``'s listing is still ``quick``: the folder
@@ -183,41 +185,66 @@ def _hash(listing: bytes) -> str:
 
 
 class _Find:
-    """One find process writing into an anonymous in-memory file: through a pipe it would
-    stop at 64 KiB until read, and the listing of 20,000 files is over 1 MB."""
+    """find processes writing into anonymous in-memory files: through a pipe each would
+    stop at 64 KiB until read, and the listing of 20,000 files is over 1 MB.
 
-    def __init__(self, proc: subprocess.Popen[bytes], out: int) -> None:
-        self.proc = proc
-        self.out = out
+    A folder with sub-folders is listed by three: its own entries, then each half of its
+    sub-folders' trees, so that two cores share the stat calls (~90 ms for 20,000 files
+    in one process). The listing is their outputs in that order.
+    """
+
+    def __init__(self, parts: list[tuple[subprocess.Popen[bytes], int]]) -> None:
+        self.parts = parts
 
     @classmethod
     def start(cls, top: str) -> _Find | None:
         exe = _find()
         if exe is None or not hasattr(os, "memfd_create"):  # GNU find: Linux, and memfd
             return None
-        out = os.memfd_create("loom-listing")
-        args = [exe, *(a.format(top=top) for a in _ARGS)]
         try:
-            proc = subprocess.Popen(args, stdout=out, stderr=subprocess.PIPE)
+            subs = sorted(e.path for e in os.scandir(top) if e.is_dir(follow_symlinks=False))
         except OSError:
-            os.close(out)
-            return None
-        return cls(proc, out)
+            subs = []  # find says what is wrong
+        if len(subs) < 2:
+            plans = [([top], False)]
+        else:
+            half = len(subs) // 2
+            plans = [([top], True), (subs[:half], False), (subs[half:], False)]
+        found = cls([])
+        for starts, shallow in plans:
+            out = os.memfd_create("loom-listing")
+            try:
+                proc = subprocess.Popen(
+                    _args(exe, starts, shallow), stdout=out, stderr=subprocess.PIPE
+                )
+            except OSError:
+                os.close(out)
+                found.stop()
+                return None
+            found.parts.append((proc, out))
+        return found
 
     def result(self) -> bytes | None:
-        """The listing, or None when find failed or said anything (a loop, a folder it can't
-        read): the Python walk then finds and reports it."""
-        try:
-            _, err = self.proc.communicate()
-            if self.proc.returncode != 0 or err:
-                return None
-            with open(self.out, "rb", closefd=False) as f:
-                f.seek(0)
-                return f.read()
-        finally:
-            os.close(self.out)
+        """The listing, or None when a find failed or said anything (a loop, a folder it
+        can't read): the Python walk then finds and reports it."""
+        chunks: list[bytes] = []
+        ok = True
+        for proc, out in self.parts:
+            try:
+                _, err = proc.communicate()
+                ok = ok and proc.returncode == 0 and not err
+                if ok:
+                    with open(out, "rb", closefd=False) as f:
+                        f.seek(0)
+                        chunks.append(f.read())
+            finally:
+                os.close(out)
+        self.parts = []
+        return b"".join(chunks) if ok else None
 
     def stop(self) -> None:
-        self.proc.kill()
-        self.proc.communicate()
-        os.close(self.out)
+        for proc, out in self.parts:
+            proc.kill()
+            proc.communicate()
+            os.close(out)
+        self.parts = []

@@ -43,6 +43,7 @@ class Snapshot:
         build: Callable[[], Tree] | None = None,
         stale: list[str] | None = None,
         files: int | None = None,
+        listing: str | None = None,
     ) -> None:
         self.kind = kind
         self.oid = oid
@@ -53,6 +54,7 @@ class Snapshot:
         self._build = build  # folder: builds the tree when it was not needed for the hash
         self.stale = stale or []  # temp files of a killed checkout
         self._files = files  # folder: its file count, when known without ``stats``
+        self.listing = listing  # folder: the find listing it was known by (loom.data.listing)
 
     @property
     def tree(self) -> Tree | None:
@@ -159,7 +161,7 @@ def _scan_listed(
         def build() -> Tree:
             return _tree(path, walk_files(path), state, hasher, progress)
 
-        return Snapshot("dir", oid, size, build=build, files=files)
+        return Snapshot("dir", oid, size, build=build, files=files, listing=quick)
     snap = _scan_dir(path, state, hasher, progress, None)
     stats = snap.stats or {}
     newest = max((f.key[1] for f in stats.values()), default=0)

@@ -6,8 +6,8 @@ renamed or hard-linked file is known too.
 
 A file modified twice within one mtime tick could keep its stat while its
 bytes change; an entry is therefore not saved while its mtime is younger
-than ``RACY_NS`` when the index is written (git calls such entries "racily
-clean"); the next command hashes those few files again.
+than ``RACY_NS`` (``loom.data.racy``) when the index is written; the next
+command hashes those few files again.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from loom._types import Oid
+from loom.data.racy import RACY_NS
 
 StatKey = tuple[int, int, int]  # inode, mtime_ns, size
 _POINT_LOOKUPS = 64
-RACY_NS = 20_000_000  # 20 ms, a few of ext4's coarse timestamp ticks
 _SCHEMA = """
 create table if not exists state (
     inode integer not null, mtime_ns integer not null, size integer not null,

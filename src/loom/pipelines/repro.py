@@ -13,20 +13,23 @@ runs them.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from loom.data.listing import Listings
 from loom.data.workspace import Workspace
 from loom.errors import LoomError
-from loom.pipelines import lock
+from loom.pipelines import lock, noop
 from loom.pipelines.dag import Dag, build
 from loom.pipelines.executor import Console, Executor
+from loom.pipelines.noop import Seen
 from loom.pipelines.params import ParamFiles
 from loom.pipelines.plan import RESTORE, RUN, SKIP, Decision, Planner
 from loom.pipelines.runcache import RunCache
-from loom.pipelines.spec import disk_reader, load
+from loom.pipelines.spec import Reader, disk_reader, load
 from loom.pipelines.versions import Versions
 
 # what happened to each stage, as ReproResult reports it
@@ -95,16 +98,20 @@ def repro(
 
     ``listings``: folder listings already under way (the CLI starts them before importing
     this module); Versions starts its own otherwise."""
-    pipeline = load(ws.root)
+    seen = Seen()  # what the plan reads: a no-op remembers it (loom.pipelines.noop)
+    read = _recording(disk_reader(ws.root), ws.root, seen)
+    pipeline = load(ws.root, read=read)
     dag = build(pipeline)
     selected = dag.select(targets, downstream=downstream, single_item=single_item)
     console = console or Console(prefix=jobs > 1)
-    with Versions(ws, listings) as versions:
+    every = not (targets or force or downstream or single_item or parent_run)
+    with Versions(ws, listings, seen) as versions:
+        seen.file(lock.FILE, _stat(ws.root / lock.FILE))
         planner = Planner(
             dag,
             lock.read(ws.root),
             versions,
-            ParamFiles(disk_reader(ws.root)),
+            ParamFiles(read),
             RunCache(ws, fetch=not dry_run),
             force=force,
         )
@@ -114,7 +121,11 @@ def repro(
             return _dry_run(decisions)
         if all(d.action == SKIP for d in decisions):
             # nothing to run: answered without loading the scheduler, outs or tracking
-            return ReproResult([StageResult(d.name, SKIPPED, d.reason) for d in decisions])
+            result = ReproResult([StageResult(d.name, SKIPPED, d.reason) for d in decisions])
+            if every:
+                noop.remember(ws.tmp, seen, result.as_dict())
+            return result
+        noop.forget(ws.tmp)
         from loom.pipelines.outputs import check_ours
         from loom.pipelines.scheduler import Scheduler, only_repro
 
@@ -122,6 +133,24 @@ def repro(
         with only_repro(ws):
             run = Scheduler(ws, pipeline, dag, planner, console, executor, max(1, jobs), parent_run)
             return run.all(selected)
+
+
+def _recording(read: Reader, root: Path, seen: Seen) -> Reader:
+    """``read``, noting each file's stat first: what the plan decided on is never newer
+    than what the memo says it was."""
+
+    def recorded(rel: str) -> bytes | None:
+        seen.file(rel, _stat(root / rel))
+        return read(rel)
+
+    return recorded
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
 
 
 def plan_all(planner: Planner, dag: Dag, names: Sequence[str]) -> list[Decision]:

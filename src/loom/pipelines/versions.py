@@ -15,11 +15,15 @@ from loom.data.scan import Snapshot, scan
 from loom.data.state import StateIndex
 from loom.data.workspace import Workspace
 from loom.pipelines.lock import Entry
+from loom.pipelines.noop import Seen
 
 
 class Versions:
-    def __init__(self, ws: Workspace, listings: Listings | None = None) -> None:
+    def __init__(
+        self, ws: Workspace, listings: Listings | None = None, seen: Seen | None = None
+    ) -> None:
         self.ws = ws
+        self.seen = seen or Seen()  # what each path was found as, for a no-op's memo
         self.state = StateIndex(ws.loom_dir / "state.db")
         self._own = listings is None
         self.listings = listings or Listings(ws.tmp)
@@ -34,9 +38,12 @@ class Versions:
     def get(self, rel: str) -> Entry | None:
         """The version of ``rel`` now, or None when there is nothing there."""
         if rel not in self._memo:
-            self._memo[rel] = entry_of(
-                rel, scan(self.ws.path_of(rel), self.state, listings=self.listings)
-            )
+            snap = scan(self.ws.path_of(rel), self.state, listings=self.listings)
+            if snap is None or snap.kind == "file":
+                self.seen.key(rel, snap.key if snap is not None else None)
+            else:
+                self.seen.folder(rel, snap.listing)
+            self._memo[rel] = entry_of(rel, snap)
         return self._memo[rel]
 
     def put(self, rel: str, snap: Snapshot | None) -> Entry | None:
