@@ -26,12 +26,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from loom import __version__, atomic
+from loom import atomic
 from loom.data.listing import Listings
 from loom.data.racy import RACY_NS
 
 MEMO = "repro-noop"  # in the workspace's .loom/tmp
-_FORMAT = (1, __version__)  # another Loom may decide otherwise: its memo is not read
 _ABSENT: tuple[Any, ...] = ("absent",)
 _UNSURE: tuple[Any, ...] = ("unsure",)  # seen, but not in a form that can be checked again
 
@@ -59,6 +58,19 @@ class Seen:
         self.paths.setdefault(rel, ("dir", listing) if listing else _UNSURE)
 
 
+def _format() -> tuple[Any, ...]:
+    """What the memo's meaning rests on besides the workspace: this package's code. Another
+    Loom (an upgrade, an edit of the planner) may decide otherwise, so its memo is not read
+    (a stat of each module here: well under a millisecond)."""
+    here = os.path.dirname(__file__)
+    code = sorted(
+        (e.name, e.stat().st_mtime_ns, e.stat().st_size)
+        for e in os.scandir(here)
+        if e.name.endswith(".py")
+    )
+    return (1, code)
+
+
 def remember(tmp: Path, seen: Seen, result: dict[str, Any]) -> None:
     """Write the memo, unless something seen can't be checked again or is too recent."""
     path = tmp / MEMO
@@ -66,7 +78,7 @@ def remember(tmp: Path, seen: Seen, result: dict[str, Any]) -> None:
     if not settled or any(v == _UNSURE for v in seen.paths.values()):
         forget(tmp)
         return
-    memo = {"format": _FORMAT, "paths": sorted(seen.paths.items()), "result": result}
+    memo = {"format": _format(), "paths": sorted(seen.paths.items()), "result": result}
     try:
         tmp.mkdir(parents=True, exist_ok=True)
         atomic.write_bytes(path, marshal.dumps(memo))
@@ -85,7 +97,7 @@ def answer(tmp: Path, root: Path, listings: Listings) -> dict[str, Any] | None:
     """The last no-op's result if everything it read is as it was, else None."""
     try:
         memo = marshal.loads((tmp / MEMO).read_bytes())
-        if memo["format"] != _FORMAT:
+        if memo["format"] != _format():
             return None
         for rel, was in memo["paths"]:
             if _now(root / rel, was, listings) != was:
