@@ -128,3 +128,14 @@ def test_nothing_is_remembered_from_a_file_too_new_to_trust(ran_once) -> None:
     os.utime(root / "params.yaml", ns=(later, later))
     _, how = _repro(root)
     assert how == "planned" and not memo.exists()
+
+
+def test_gc_keeps_the_memos(ran_once) -> None:
+    root = ran_once.root
+    stray = root / ".loom/tmp/stray.loomtmp"  # what gc is for: a killed process's temp file
+    stray.write_text("x")
+    r = loom_run("gc", "--workspace", "--grace", "0", cwd=root)
+    assert r.returncode == 0, r.stderr
+    assert not stray.exists()
+    _, how = _repro(root)
+    assert how == "remembered"

@@ -48,7 +48,10 @@ def _args(exe: str, starts: list[str], shallow: bool) -> list[str]:
     return [exe, "-L", *starts, *depth, *_LINKS_TO_FOLDERS, *_PRINT]
 
 
-HINTS = "listing-hints"  # the folders the last command listed, one per NUL
+# Memos kept across commands live in a folder of .loom/tmp: gc sweeps only the files
+# directly in .loom/tmp (temp files of killed processes), never a folder's.
+MEMOS = "memo"
+HINTS = f"{MEMOS}/listing-hints"  # the folders the last command listed, one per NUL
 
 
 @cache

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from loom import atomic
-from loom.data.listing import Listings
+from loom.data.listing import MEMOS, Listings
 from loom.data.racy import RACY_NS
 
-MEMO = "repro-noop"  # in the workspace's .loom/tmp
+MEMO = f"{MEMOS}/repro-noop"  # in the workspace's .loom/tmp
 _ABSENT: tuple[Any, ...] = ("absent",)
 _UNSURE: tuple[Any, ...] = ("unsure",)  # seen, but not in a form that can be checked again
 
@@ -80,7 +80,7 @@ def remember(tmp: Path, seen: Seen, result: dict[str, Any]) -> None:
         return
     memo = {"format": _format(), "paths": sorted(seen.paths.items()), "result": result}
     try:
-        tmp.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         atomic.write_bytes(path, marshal.dumps(memo))
     except OSError:
         forget(tmp)  # only a head start is lost
