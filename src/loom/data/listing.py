@@ -1,8 +1,8 @@
 """Has this folder changed since its tree was hashed? Answered by GNU find's walk, in C.
 
-A Python walk stats 20,000 files in ~110 ms; ``find -printf`` lists the same
-(names, inodes, mtimes, sizes, modes, types) in ~40 ms, nearly all of it the
-stat calls themselves. The listing's hash is looked up in the state index; a
+A Python walk stats 20,000 files in ~110 ms of one core's time; ``find -printf``
+lists the same (names, inodes, mtimes, sizes, modes, types) with the stat calls
+as nearly all its cost, split over two processes (~50 ms on two cores). The listing's hash is looked up in the state index; a
 hit gives the folder's tree hash, size and file count without a Python walk.
 That is all this module answers: a miss, or a system without GNU find (macOS,
 busybox), falls back to ``loom.data.walk``, which alone decides what a folder
@@ -10,7 +10,6 @@ holds. Used where a folder is usually unchanged (``loom repro``'s deps and outs)
 
     >>> with Listings(ws.tmp) as listings:      # doctest: +SKIP
     ...     state.listing(listings.fingerprint(Path("data/raw")))
-
     ('5f1c…', 61_440_000, 20_000)
 
 A listing is recorded only when it was the same before and after the Python
