@@ -181,3 +181,20 @@ def test_listings_started_early_are_handed_over_once_or_stopped(
     Listings.drop_early()  # nobody took it: stopped, and not handed to the next one
     with Listings.early(tmp) as last:
         assert last._running.keys() == {str(top)}
+
+
+def test_add_records_a_folders_listing_for_the_next_scan(ws) -> None:
+    from loom.data.add import add
+
+    top = _tree(ws.root / "data")
+    (top / "link").unlink()  # add refuses nothing here, but keep the folder plain
+    _settle(top)
+    [pointer] = add(ws, ["data"])
+    state = StateIndex(ws.loom_dir / "state.db")
+    try:
+        with Listings() as listings:
+            snap = scan(ws.path_of("data"), state, listings=listings)
+    finally:
+        state.close()
+    assert snap is not None and snap.stats is None  # known by its listing: not walked
+    assert (snap.oid, snap.files) == (pointer.hash, pointer.files)

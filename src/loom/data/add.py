@@ -21,6 +21,7 @@ from loom.data import gitignore
 from loom.data import pointer as ptrs
 from loom.data.ingest import packing_hasher
 from loom.data.ledger import Ledger
+from loom.data.listing import Listings
 from loom.data.lock import workspace_lock
 from loom.data.oserrors import describe, where_in
 from loom.data.pointer import Pointer
@@ -48,9 +49,12 @@ def add(
         state = StateIndex(ws.loom_dir / "state.db")
         try:
             out = []
-            for rel in rels:
-                with _os_errors(ws, rel):
-                    out.append(_add_one(ws, rel, state, jobs, progress))
+            # the folders' listings are recorded too, so `loom repro` knows them unwalked
+            with Listings() as listings:
+                for rel in rels:
+                    with _os_errors(ws, rel):
+                        out.append(_add_one(ws, rel, state, jobs, progress, listings))
+                listings.settle()
             state.save()
             # `status` warns about versions in the cache that the remote lacks
             Ledger(state.connection()).add_versions((p.rel, p.hash) for p in out)
@@ -167,9 +171,14 @@ def _check_nesting(rel: str, tracked: set[str], shown: str) -> None:
 
 
 def _add_one(
-    ws: Workspace, rel: str, state: StateIndex, jobs: int | None, progress: Progress
+    ws: Workspace,
+    rel: str,
+    state: StateIndex,
+    jobs: int | None,
+    progress: Progress,
+    listings: Listings,
 ) -> Pointer:
-    snap = store_content(ws, rel, state, jobs=jobs, progress=progress)
+    snap = store_content(ws, rel, state, jobs=jobs, progress=progress, listings=listings)
     full = ws.path_of(rel)
     ptr = Pointer(rel, snap.oid, snap.size, snap.kind, snap.files)  # type: ignore[arg-type]
     ptrs.save(ws.root, ptr)
@@ -184,14 +193,17 @@ def store_content(
     *,
     jobs: int | None = None,
     progress: Progress = NO_PROGRESS,
+    listings: Listings | None = None,
 ) -> Snapshot:
-    """Store what the existing path ``rel`` holds now in the cache; write no pointer.
+    """Store what the existing path ``rel`` holds now in the cache; write no pointer
+    (``listings``: record a folder's listing as well, once they are settled).
 
     What ``add`` does before its pointer, and what tracking's ``log_input`` does
     for a tracked path whose content differs from its pointer (the run used it).
     """
     full = ws.path_of(rel)
-    snap = scan(full, state, progress=progress, hasher=packing_hasher(ws.odb, jobs))
+    hasher = packing_hasher(ws.odb, jobs)
+    snap = scan(full, state, progress=progress, hasher=hasher, listings=listings, walk=True)
     if snap is None:
         raise UsageError(f"{rel} does not exist.", hint="Check the path.", path=rel)
     _store(ws, full, snap, jobs, progress)

@@ -2,8 +2,9 @@
 
 A Python walk stats 20,000 files in ~110 ms of one core's time; ``find -printf``
 lists the same (names, inodes, mtimes, sizes, modes, types) with the stat calls
-as nearly all its cost, split over two processes (~50 ms on two cores). The listing's hash is looked up in the state index; a
-hit gives the folder's tree hash, size and file count without a Python walk.
+as nearly all its cost, split over two processes (~50 ms on two cores). The
+listing's hash is looked up in the state index; a hit gives the folder's tree
+hash, size and file count without a Python walk.
 That is all this module answers: a miss, or a system without GNU find (macOS,
 busybox), falls back to ``loom.data.walk``, which alone decides what a folder
 holds. Used where a folder is usually unchanged (``loom repro``'s deps and outs).

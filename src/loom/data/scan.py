@@ -76,6 +76,7 @@ def scan(
     hasher: Hasher | None = None,
     broken: dict[str, str] | None = None,
     listings: listing.Listings | None = None,
+    walk: bool = False,
 ) -> Snapshot | None:
     """Hash ``path`` through the state index; None if it does not exist.
 
@@ -84,7 +85,8 @@ def scan(
     a UsageError, or, with ``broken``, are recorded there (``""`` for ``path`` itself,
     which then gives None) and left out. With ``listings``, a folder unchanged since it
     was last hashed this way is known by find's listing (``loom.data.listing``), its
-    ``stats`` left out (its tree is still built on demand).
+    ``stats`` left out (its tree is still built on demand); with ``walk`` too, it is
+    walked all the same (the caller needs ``stats``) and its listing only recorded.
     """
     if not os.path.lexists(path):
         return None
@@ -100,7 +102,7 @@ def scan(
     if stat.S_ISDIR(st.st_mode):
         hasher = hasher or _plain_hasher(jobs)
         if listings is not None and broken is None:
-            return _scan_listed(path, state, hasher, progress, listings)
+            return _scan_listed(path, state, hasher, progress, listings, walk)
         return _scan_dir(path, state, hasher, progress, broken)
     if not stat.S_ISREG(st.st_mode):
         raise UsageError(
@@ -149,12 +151,18 @@ def _scan_dir(
 
 
 def _scan_listed(
-    path: Path, state: StateIndex, hasher: Hasher, progress: Progress, listings: listing.Listings
+    path: Path,
+    state: StateIndex,
+    hasher: Hasher,
+    progress: Progress,
+    listings: listing.Listings,
+    walk: bool = False,
 ) -> Snapshot:
-    """``_scan_dir`` through find's listing: a known one answers; else walk, hash, and record
-    it once ``listings.settle()`` confirms it did not change while the walk ran."""
+    """``_scan_dir`` through find's listing: a known one answers (unless ``walk``); else walk,
+    hash, and record it once ``listings.settle()`` confirms it did not change meanwhile.
+    The first listing is complete before the walk starts: the two bracket it."""
     quick = listings.fingerprint(path)
-    known = state.listing(quick) if quick else None
+    known = state.listing(quick) if quick and not walk else None
     if known is not None:
         oid, size, files = known
 
