@@ -107,6 +107,29 @@ def write_text(dest: StrPath, text: str, *, encoding: str = "utf-8", fsync: bool
     write_bytes(dest, text.encode(encoding), fsync=fsync)
 
 
+def create_bytes(dest: StrPath, data: bytes, *, fsync: bool = False) -> bool:
+    """Write ``data`` to ``dest`` only where nothing is: True if it did, False if a file was
+    there (left untouched). The file appears whole or not at all: it is linked into place
+    from a temp file, since a rename would replace what another process put there first.
+    OSError where the filesystem has no hard links."""
+    dest = os.fspath(dest)
+    tmp = temp_path(os.path.dirname(dest) or ".")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            if fsync:
+                os.fsync(f.fileno())
+        try:
+            os.link(tmp, dest)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        _unlink(tmp)
+
+
 def install(tmp: StrPath, dest: StrPath, *, readonly: bool = False) -> None:
     """Rename the finished temp file ``tmp`` over ``dest``.
 

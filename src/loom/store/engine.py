@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from loom.errors import LoomError, StoreError, ValidationError
+from loom.store.seed import seed
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,6 +76,7 @@ def _sqlite_engine(url_text: str, database: str | None) -> Engine:
             hint="Give a file: sqlite:///ABSOLUTE/PATH/loom.db",
         )
     Path(database).parent.mkdir(parents=True, exist_ok=True)
+    seed(Path(database))  # a new file starts with the schema, without Alembic
     engine = create_engine(
         url_text, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
     )
