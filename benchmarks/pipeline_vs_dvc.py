@@ -75,6 +75,8 @@ class Tool:
         self.env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
         if name == "loom":
             self.env["LOOM_CAPTURE_ENV"] = "1"  # what a user gets: the default
+        else:  # as in data_vs_dvc.py: no analytics daemon left running into Loom's turn
+            self.env["DVC_NO_ANALYTICS"] = "1"
 
     def cmd(self, *args: str) -> list[str]:
         return [str(self.exe), *args]
