@@ -69,3 +69,21 @@ def test_fast_data_commands_print_what_the_full_cli_prints(ws, cli, tmp_path):
     assert (r.returncode, r.stdout) == (0, "1 file(s) written, 0 removed, 0 path(s) unchanged.\n")
     assert loom("pull", "-j", "2").stdout == cli("pull", "-j", "2").out
     assert loom("add", "-j", "2", "-q", "data").stdout == ""
+
+
+def test_the_quick_exit_still_does_what_teardown_is_for():
+    """The console script skips the interpreter's teardown: threads still finish, idle pool
+    workers don't hold it up, atexit handlers run, output is flushed, the status is kept."""
+    script = (
+        "import atexit, sys, threading, time\n"
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "pool = ThreadPoolExecutor(2); pool.submit(int).result()  # idle, never shut down\n"
+        "threading.Thread(target=lambda: (time.sleep(0.3), print('thread done'))).start()\n"
+        "atexit.register(lambda: print('atexit ran'))\n"
+        "sys.stdout.write('buffered, no newline')\n"
+        "from loom.cli.fast import _exit\n"
+        "_exit(3)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 3, r.stderr
+    assert r.stdout == "buffered, no newlinethread done\natexit ran\n"

@@ -50,9 +50,12 @@ def _exit(code: object) -> NoReturn:
     if code is not None and not isinstance(code, int):  # SystemExit("message")
         print(code, file=sys.stderr)
         code = 1
-    for thread in threading.enumerate():
-        if thread is not threading.current_thread() and not thread.daemon:
-            thread.join()
+    # what the interpreter does first at exit, in its order: tell idle pool workers to stop
+    # and wait for every non-daemon thread (a plain join would wait on those workers
+    # forever), then the atexit handlers
+    shutdown = getattr(threading, "_shutdown", None)
+    if shutdown is not None:
+        shutdown()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
