@@ -25,6 +25,8 @@ def _tree(root: Path) -> Path:
     (root / "a.txt").write_text("a")
     (root / "sub" / "b.bin").write_bytes(b"\0" * 100)
     (root / "sub" / "deeper" / "name with\nnewline").write_text("c")
+    (root / "sub2").mkdir()  # two sub-folders: listed by two find processes, a half each
+    (root / "sub2" / "c.txt").write_text("c")
     (root / "elsewhere.txt").write_text("target")
     (root / "link").symlink_to("elsewhere.txt")
     _settle(root)
@@ -74,7 +76,23 @@ def test_the_fingerprint_moves_with_every_change_the_walk_sees(tmp_path: Path) -
         (top / "link").unlink()
         (top / "link").symlink_to("a.txt")
 
-    for what in (edit, add, rename, chmod, edit_through_link, retarget):
+    def edit_in_the_second_half() -> None:
+        (top / "sub2" / "c.txt").write_text("c, edited")
+
+    def one_folder_only() -> None:  # the same files, listed by one find now
+        (top / "sub2" / "c.txt").rename(top / "sub" / "c.txt")
+        (top / "sub2").rmdir()
+
+    for what in (
+        edit,
+        add,
+        rename,
+        chmod,
+        edit_through_link,
+        retarget,
+        edit_in_the_second_half,
+        one_folder_only,
+    ):
         changed(what)
 
 

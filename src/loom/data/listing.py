@@ -43,6 +43,9 @@ _LINKS_TO_FOLDERS = (
 _PRINT = ("-printf", "%p\\0%i %T@ %s %m %y %l\\0")
 
 
+_MAX_STARTS = 2000  # sub-folders named on find's command lines, at most (ARG_MAX)
+
+
 def _args(exe: str, starts: list[str], shallow: bool) -> list[str]:
     depth = ("-mindepth", "1", *(("-maxdepth", "1") if shallow else ()))
     return [exe, "-L", *starts, *depth, *_LINKS_TO_FOLDERS, *_PRINT]
@@ -208,7 +211,7 @@ class _Find:
             subs = sorted(e.path for e in os.scandir(top) if e.is_dir(follow_symlinks=False))
         except OSError:
             subs = []  # find says what is wrong
-        if len(subs) < 2:
+        if not 2 <= len(subs) <= _MAX_STARTS:  # one find; so many names would not fit argv
             plans = [([top], False)]
         else:
             half = len(subs) // 2
