@@ -58,7 +58,8 @@ SETTINGS: tuple[Setting, ...] = (
         "cache.dir",
         None,
         "Where the object cache lives (default .loom/cache); a relative path is relative to "
-        "the workspace. Several workspaces (e.g. experiments' git worktrees) can share one.",
+        "the workspace. Several workspaces (e.g. experiments' git worktrees) can share one; "
+        "`loom gc` runs only in the workspace that owns it (where this is unset).",
         "LOOM_CACHE_DIR",
     ),
     Setting(

@@ -24,7 +24,7 @@ from loom.data.select import select_pointers
 from loom.data.state import StateIndex
 from loom.data.trees import load_tree
 from loom.data.workspace import Workspace
-from loom.errors import MissingObjectError
+from loom.errors import MissingObjectError, UsageError
 from loom.objects import gc as objects_gc
 
 
@@ -58,6 +58,16 @@ def gc(
     """Remove unreferenced objects older than ``grace_seconds`` (default ``gc.grace_seconds``)."""
     if grace_seconds is None:
         grace_seconds = float(ws.setting("gc.grace_seconds"))
+    if ws.setting("cache.dir") is not None and not dry_run:
+        # The cache is another's (an experiment's worktree, a cache shared by projects): the
+        # pointers here are not all that need it, and collecting by them would lose the rest.
+        raise UsageError(
+            f"This workspace uses the cache at {ws.cache_dir} (cache.dir), which other "
+            "workspaces share; gc here would remove what only they use.",
+            hint="Run `loom gc` in the workspace that owns that cache, or see what this "
+            "one would keep with `loom gc --dry-run`.",
+            cache=str(ws.cache_dir),
+        )
     with workspace_lock(ws):
         pointers = select_pointers(ws)
         if all_commits:
