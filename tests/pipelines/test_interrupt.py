@@ -31,7 +31,7 @@ open("slept.txt", "w").write("done")
 def started(proc: subprocess.Popen, root) -> bool:
     if proc.poll() is not None:
         raise AssertionError(f"loom repro ended early: {proc.communicate()}")
-    return (root / "pids/child").exists()
+    return (root / "pids/stage").exists()  # written last, after pids/child
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])

@@ -110,6 +110,7 @@ class LocalRunning:
         self.job = job
         self.started = time.monotonic()
         self._killed = threading.Event()
+        self.killed_at = 0.0
         self.proc = subprocess.Popen(
             ["/bin/sh", "-c", job.cmd],
             cwd=job.cwd,
@@ -140,6 +141,8 @@ class LocalRunning:
 
     def wait(self) -> Outcome:
         status = self.proc.wait()
+        if self._killed.is_set():
+            self._reap_group()
         for t in self._readers:
             t.join()
         return Outcome(
@@ -154,32 +157,51 @@ class LocalRunning:
         grace period."""
         if self.proc.poll() is not None or self._killed.is_set():
             return
+        self.killed_at = time.monotonic()
         self._killed.set()
         _signal_group(self.proc.pid, signal.SIGTERM)
         threading.Thread(target=self._kill_later, daemon=True, name="loom-kill").start()
 
     def _kill_later(self) -> None:
-        # The grace period is the whole group's, not the shell's: `sh -c` dies at once on
-        # SIGTERM, while what it started may be stopping cleanly (a `loom repro` killing its
-        # own stages, as `exp run --run-all` starts one) and must not be cut short.
-        deadline = time.monotonic() + KILL_GRACE_SECONDS
         try:
             self.proc.wait(KILL_GRACE_SECONDS)
         except subprocess.TimeoutExpired:
-            pass
+            _signal_group(self.proc.pid, signal.SIGKILL)  # the command itself ignored it
+
+    def _reap_group(self) -> None:
+        """After a kill: give the rest of the group the grace period, then SIGKILL what is
+        left, before ``wait`` returns (so before this process may exit). The period is the
+        group's, not the shell's: `sh -c` dies at once on SIGTERM, while what it started
+        may be stopping cleanly (a `loom repro` killing its own stages, as `exp run
+        --run-all` starts one) and must not be cut short."""
+        deadline = self.killed_at + KILL_GRACE_SECONDS
         while time.monotonic() < deadline and _group_alive(self.proc.pid):
             time.sleep(0.05)
         _signal_group(self.proc.pid, signal.SIGKILL)  # stragglers of the group, too
 
 
 def _group_alive(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs. A zombie does not: one whose parent
+    died waits for init to reap it, and init in a container may take its time."""
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        pids = [name for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return True  # no /proc: count it alive, the grace period still ends
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] != b"Z":
+            return True
+    return False
 
 
 def _signal_group(pgid: int, sig: int) -> None:

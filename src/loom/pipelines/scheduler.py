@@ -157,17 +157,18 @@ class Scheduler:
         self.console.say(f"Running stage {d.name}: {d.reason}.\n> {stage.cmd}")
         env = {**os.environ, **self.recorder.env(run_id)}
         job = Job(d.name, stage.cmd, self.ws.root / stage.wdir, env)
-        try:
-            running = self.executor.start(job)
-        except OSError as exc:  # e.g. its wdir does not exist
-            outcome = Outcome(127, "", f"{exc}\n", 0.0)
-            self._failed(d, run_id, outcome, f"could not start: {exc.strerror or exc}")
-            return
-        future: Future[Outcome] = Future()
+        with _signals_deferred():  # a started command is always one _stop_all knows of
+            try:
+                running = self.executor.start(job)
+            except OSError as exc:  # e.g. its wdir does not exist
+                outcome = Outcome(127, "", f"{exc}\n", 0.0)
+                self._failed(d, run_id, outcome, f"could not start: {exc.strerror or exc}")
+                return
+            future: Future[Outcome] = Future()
+            self.active[future] = _Active(d, running, run_id)
         threading.Thread(
             target=_wait_into, args=(running, future), daemon=True, name="loom-wait"
         ).start()
-        self.active[future] = _Active(d, running, run_id)
 
     def _finish(self, future: Future[Outcome], active: _Active) -> str | None:
         """Store, lock and record a finished stage; its name when it succeeded."""
@@ -264,6 +265,29 @@ def _exit_text(status: int) -> str:
 
 def _indent(text: str) -> str:
     return "\n".join("  " + line for line in text.splitlines())
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Ctrl-C or SIGTERM inside the block is acted on when it ends, not in the middle: a
+    command started there but not yet recorded as running would be left running."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    signals = (signal.SIGINT, signal.SIGTERM)
+    before = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in signals}
+    try:
+        yield
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+        for signum in caught[:1]:
+            handler = before[signal.Signals(signum)]
+            if callable(handler):
+                handler(signum, None)  # raises KeyboardInterrupt or Terminated, now
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), signum)
 
 
 @contextmanager
