@@ -16,28 +16,38 @@ import typer
 from loom.cli import spec
 
 
-def typer_command(cmd: spec.Command) -> Callable[..., None]:
-    """A function typer turns into ``loom <cmd.name>``: its signature is the spec's."""
+def typer_command(
+    cmd: spec.Command,
+    run: Callable[[str, dict[str, Any]], int] | None = None,
+    metavar: str = "PATHS",
+) -> Callable[..., None]:
+    """A function typer turns into ``loom <cmd.name>``: its signature is the spec's, its body
+    ``run`` (default: the data commands' ``loom.cli.data_run.run``)."""
 
     def command(**keywords: Any) -> None:
-        from loom.cli.data_run import run
-
+        body = run or _data_run
         if "paths" in keywords:
             keywords["paths"] = list(keywords["paths"] or [])
-        code = run(cmd.name, keywords)
+        code = body(cmd.name, keywords)
         if code:
             raise typer.Exit(code)
 
     params = [_parameter(o) for o in cmd.options]
     if cmd.paths is not None:
         default = ... if cmd.paths_required else None
-        argument = typer.Argument(default, metavar="PATHS", help=cmd.paths, show_default=False)
+        argument = typer.Argument(default, metavar=metavar, help=cmd.paths, show_default=False)
         params.insert(0, _keyword("paths", argument, list[str] | None))
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in params}
     command.__name__ = cmd.name
     command.__doc__ = cmd.help
     return command
+
+
+def _data_run(name: str, keywords: dict[str, Any]) -> int:
+    from loom.cli.data_run import run  # on use: typer's path loads no data command at start
+
+    return run(name, keywords)
 
 
 def _parameter(o: spec.Opt) -> inspect.Parameter:

@@ -10,7 +10,6 @@ parses it without typer (``loom.cli.fast``), as it does the data commands.
 
 from __future__ import annotations
 
-import inspect
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -175,28 +174,7 @@ _BODIES: dict[str, Callable[..., int | None]] = {"repro": repro, "dag": dag}
 
 
 def register(app: Any) -> None:
-    import typer
-
-    from loom.cli.data import _keyword, _parameter
+    from loom.cli.data import typer_command
 
     for cmd in COMMANDS.values():
-        app.command(cmd.name)(_typer_command(cmd, typer, _keyword, _parameter))
-
-
-def _typer_command(cmd: Command, typer: Any, keyword: Any, parameter: Any) -> Callable[..., None]:
-    def command(**keywords: Any) -> None:
-        if "paths" in keywords:
-            keywords["paths"] = list(keywords["paths"] or [])
-        code = run(cmd.name, keywords)
-        if code:
-            raise typer.Exit(code)
-
-    params = [parameter(o) for o in cmd.options]
-    if cmd.paths is not None:
-        argument = typer.Argument(None, metavar="STAGES", help=cmd.paths, show_default=False)
-        params.insert(0, keyword("paths", argument, list[str] | None))
-    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    command.__annotations__ = {p.name: p.annotation for p in params}
-    command.__name__ = cmd.name
-    command.__doc__ = cmd.help
-    return command
+        app.command(cmd.name)(typer_command(cmd, run, metavar="STAGES"))
