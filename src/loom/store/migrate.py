@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
-HEAD = "0004"  # tests/store/test_migrations.py checks it against the scripts
+HEAD = "0005"  # tests/store/test_migrations.py checks it against the scripts
 MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_LOCK_KEY = 0x4C6F6F6D  # "Loom"
 

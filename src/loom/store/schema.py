@@ -20,6 +20,8 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -278,3 +280,79 @@ class AliasEventRow(Base):
     time: Mapped[int] = mapped_column(BigInteger)
     user: Mapped[str | None] = mapped_column(String(KEY_LEN), nullable=True)
     comment: Mapped[str | None] = mapped_column(String(DESCRIPTION_LEN), nullable=True)
+
+
+# -- the team server (migration 0005) -----------------------------------------------
+class UserRow(Base):
+    __tablename__ = "users"
+
+    name: Mapped[str] = mapped_column(String(KEY_LEN), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    creation_time: Mapped[int] = mapped_column(BigInteger)
+
+
+class ApiTokenRow(Base):
+    """A token is stored as the SHA-256 of its text: it is random, so no salt is needed,
+    and a lookup by hash is one index probe (argon2 is for passwords people choose)."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("user", "name", name="ux_api_tokens_user_name"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user: Mapped[str] = mapped_column(ForeignKey("users.name", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(KEY_LEN))
+    creation_time: Mapped[int] = mapped_column(BigInteger)
+
+
+class PermissionRow(Base):
+    __tablename__ = "permissions"
+
+    user: Mapped[str] = mapped_column(
+        ForeignKey("users.name", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # experiment | model
+    resource: Mapped[str] = mapped_column(String(NAME_LEN), primary_key=True)
+    level: Mapped[str] = mapped_column(String(16))
+
+
+class RunDatasetRow(Base):
+    """An MLflow dataset input (name, digest, source…): MLflow's digest is not a content
+    hash, so these are kept apart from the inputs lineage joins on."""
+
+    __tablename__ = "run_datasets"
+    __table_args__ = (Index("ix_run_datasets_run", "run_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(NAME_LEN))
+    digest: Mapped[str] = mapped_column(String(36))
+    source_type: Mapped[str] = mapped_column(String(36))
+    source: Mapped[str] = mapped_column(Text)
+    schema: Mapped[str | None] = mapped_column(Text, nullable=True)
+    profile: Mapped[str | None] = mapped_column(Text, nullable=True)
+    context: Mapped[str | None] = mapped_column(String(KEY_LEN), nullable=True)
+    tags: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class LoggedModelFileRow(Base):
+    """A file an MLflow client uploaded into a logged model's artifact location."""
+
+    __tablename__ = "logged_model_files"
+
+    model_id: Mapped[str] = mapped_column(
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"), primary_key=True
+    )
+    path: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    hash: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(BigInteger)
+
+
+class LoggedModelParamRow(Base):
+    __tablename__ = "logged_model_params"
+
+    model_id: Mapped[str] = mapped_column(
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(KEY_LEN), primary_key=True)
+    value: Mapped[str] = mapped_column(String(PARAM_LEN))
