@@ -212,3 +212,20 @@ class DataLink:
     size: int | None = None
     git_rev: str | None = None
     modified: bool = False
+
+
+@dataclass(frozen=True)
+class DatasetInput:
+    """An MLflow dataset a run used (``mlflow.log_input``): described, not content-hashed.
+
+    MLflow's ``digest`` is a short fingerprint, not a content hash, so these are kept
+    apart from :class:`RunInput`, which lineage joins on."""
+
+    name: str
+    digest: str
+    source_type: str
+    source: str
+    schema: str | None = None
+    profile: str | None = None
+    context: str | None = None  # the input's mlflow.data.context tag ("training", "eval")
+    tags: dict[str, str] = field(default_factory=dict)  # the input's other tags

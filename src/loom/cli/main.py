@@ -38,7 +38,7 @@ def _register() -> None:
 
     models = ("models", "models_register", "models_query", "models_serve")
     pipelines = ("pipelines", "params_metrics", "import_dvc", "experiments")
-    for name in ("data", "remote", "tracking", *models, "lineage", "db", *pipelines):
+    for name in ("data", "remote", "tracking", *models, "lineage", "db", *pipelines, "server"):
         try:
             module = importlib.import_module(f"loom.cli.{name}")
         except ModuleNotFoundError as exc:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from loom.store.aliases import AliasesMixin
+from loom.store.datasets import DatasetsMixin
 from loom.store.experiments import ExperimentsMixin
 from loom.store.history import HistoryMixin
 from loom.store.lineage import LineageMixin
@@ -19,7 +20,7 @@ from loom.store.registered_models import RegisteredModelsMixin
 from loom.store.runs import RunsMixin
 from loom.store.search.experiments import ExperimentSearchMixin
 from loom.store.search.mixin import SearchMixin
-from loom.store.writes import WritesMixin
+from loom.store.writes import TagDeletesMixin, WritesMixin
 
 
 class Store(
@@ -32,6 +33,8 @@ class Store(
     SearchMixin,
     HistoryMixin,
     WritesMixin,
+    TagDeletesMixin,
+    DatasetsMixin,
     RunsMixin,
     ExperimentsMixin,
     LineageMixin,

@@ -6,9 +6,9 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
-from loom.errors import ConflictError
+from loom.errors import ConflictError, NotFoundError
 from loom.store.base import StoreBase, chunks
 from loom.store.engine import retrying
 from loom.store.entities import Artifact, Metric, RunInput, RunStatus
@@ -261,3 +261,34 @@ def _latest_upsert(dialect: str) -> Any:
         set_={c: new[c] for c in ("value", "is_nan", "timestamp", "step")},
         where=later,
     )
+
+
+class TagDeletesMixin(StoreBase):
+    """MLflow's ``runs/delete-tag`` and ``experiments/delete-experiment-tag``."""
+
+    @retrying
+    def delete_run_tag(self, run_id: str, key: str) -> None:
+        """NotFoundError if the run has no tag ``key`` (as MLflow)."""
+        validate_run_id(run_id)
+        with self._write() as conn:
+            require_run(conn, run_id, active=True)
+            gone = conn.execute(delete(TagRow).where(TagRow.run_id == run_id, TagRow.key == key))
+            if not gone.rowcount:
+                raise NotFoundError(f"No tag with name: {key} in run with id {run_id}.")
+
+    @retrying
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        from loom.store.schema import ExperimentTagRow
+        from loom.store.validation import parse_experiment_id
+
+        eid = parse_experiment_id(experiment_id)
+        with self._write() as conn:
+            gone = conn.execute(
+                delete(ExperimentTagRow).where(
+                    ExperimentTagRow.experiment_id == eid, ExperimentTagRow.key == key
+                )
+            )
+            if not gone.rowcount:
+                raise NotFoundError(
+                    f"No tag with name: {key} in experiment with id {experiment_id}."
+                )

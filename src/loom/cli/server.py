@@ -1,0 +1,87 @@
+"""``loom server``: the team server (MLflow's REST API, Loom's API, auth)."""
+
+from __future__ import annotations
+
+import typer
+
+from loom.cli import output
+
+server_app = typer.Typer(
+    help="The team server: MLflow clients and Loom clients share one store.",
+    invoke_without_command=True,
+)
+
+
+@server_app.callback()
+def server(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(5000, "--port", "-p", help="Port to listen on (0: any free)."),
+    backend_store_uri: str | None = typer.Option(
+        None,
+        "--backend-store-uri",
+        envvar="LOOM_BACKEND_STORE_URI",
+        help="sqlite:///… or postgresql://… (default: ./loom.db).",
+    ),
+    artifacts_destination: str | None = typer.Option(
+        None,
+        "--artifacts-destination",
+        envvar="LOOM_ARTIFACTS_DESTINATION",
+        help="A folder or s3://bucket/prefix for artifact bytes (default: ./mlartifacts).",
+    ),
+    workers: int = typer.Option(1, "--workers", "-w", help="Server processes.", min=1),
+    upgrade: bool = typer.Option(False, "--upgrade", help="Migrate an older store first."),
+    insecure_no_auth: bool = typer.Option(
+        False, "--insecure-no-auth", help="Serve without auth on a non-loopback address."
+    ),
+    allowed_hosts: list[str] = typer.Option(
+        [], "--allowed-hosts", help="Extra host names clients may use ('*': any)."
+    ),
+    cors_origins: list[str] = typer.Option(
+        [], "--cors-origins", help="Web origins whose browser writes are allowed."
+    ),
+) -> None:
+    """Serve the tracking store and registry over HTTP (MLflow-compatible)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from loom.server.run import serve
+    from loom.server.settings import ServerSettings
+
+    settings = ServerSettings(
+        backend_store_uri=_store_uri(backend_store_uri),
+        artifacts_destination=_destination(artifacts_destination),
+        host=host,
+        port=port,
+        workers=workers,
+        insecure_no_auth=insecure_no_auth,
+        allowed_hosts=tuple(allowed_hosts),
+        cors_origins=tuple(cors_origins),
+        s3_endpoint_url=_s3_endpoint(),
+    )
+    serve(settings, upgrade=upgrade, say=output.say)
+
+
+def _store_uri(uri: str | None) -> str:
+    from pathlib import Path
+
+    from loom.tracking.uri import normalize, sqlite_uri
+
+    return normalize(uri) if uri else sqlite_uri(Path.cwd() / "loom.db")
+
+
+def _destination(value: str | None) -> str:
+    from pathlib import Path
+
+    if not value:
+        return str(Path.cwd() / "mlartifacts")
+    return value if "://" in value else str(Path(value).absolute())
+
+
+def _s3_endpoint() -> str | None:
+    import os
+
+    return os.environ.get("LOOM_S3_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(server_app, name="server")
