@@ -32,6 +32,8 @@ def test_fluent_run_round_trip(mlflow_client) -> None:
     assert math.isnan(got.data.metrics["f1"])
     assert got.data.tags["team"] == "search"
     assert got.data.tags["mlflow.runName"] == "first"
+    latest = {m.key: (m.step, m.value) for m in got.data._metric_objs}
+    assert latest["loss"] == (1, 0.5)
     history = mlflow_client.get_metric_history(run.info.run_id, "loss")
     assert sorted((m.step, m.value) for m in history) == [(0, 0.7), (1, 0.5)]
 

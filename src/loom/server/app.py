@@ -99,8 +99,12 @@ class LoomServer:
                 if found is None or found is True:
                     raise _no_route(request, router)
                 endpoint, captured = found
-                request.user = await self._run(auth.authenticate, self.services, request)
-                return await self._dispatch(endpoint, captured, request)
+                if endpoint.raw:
+                    return await self._raw(endpoint, captured, request)
+                body = b"" if request.method in ("GET", "HEAD") else await request.body()
+                # one hop to a worker thread for auth, parsing and the handler: each hop
+                # costs as much as a small store write
+                return await self._run(self._call, endpoint, captured, request, body)
             request.user = await self._run(auth.authenticate, self.services, request)
             return _NATIVE
         except LoomError as exc:
@@ -114,21 +118,29 @@ class LoomServer:
                 )
             )
 
-    async def _dispatch(self, e: Endpoint, captured: dict[str, str], request: Request) -> Response:
+    def _call(
+        self, e: Endpoint, captured: dict[str, str], request: Request, body: bytes
+    ) -> Response:
+        """Authenticate, parse, authorize and handle, on a worker thread."""
+        request.user = auth.authenticate(self.services, request)
         ctx = Ctx(self.services, request, request.user)
-        if e.raw:
-            msg = Msg(dict(captured))
-            await self._run(auth.authorize, ctx, e.access, msg)
-            return await e.handler(ctx, msg)  # type: ignore[misc]
         if request.method in ("GET", "HEAD"):
             msg = Msg.from_query(request.query())
         else:
-            msg = Msg(loads(await request.body()))
+            msg = Msg(loads(body))
         if captured:
             msg = Msg({**msg.doc, **captured}, msg.multi)
-        await self._run(auth.authorize, ctx, e.access, msg)
-        result = await self._run(e.handler, ctx, msg)
+        auth.authorize(ctx, e.access, msg)
+        result = e.handler(ctx, msg)
         return result if isinstance(result, Response) else json_response(result)
+
+    async def _raw(self, e: Endpoint, captured: dict[str, str], request: Request) -> Response:
+        """An endpoint that reads the request itself (uploads stream their body)."""
+        request.user = await self._run(auth.authenticate, self.services, request)
+        ctx = Ctx(self.services, request, request.user)
+        msg = Msg(dict(captured))
+        await self._run(auth.authorize, ctx, e.access, msg)
+        return await e.handler(ctx, msg)  # type: ignore[misc]
 
     async def _run(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)

@@ -9,7 +9,7 @@ from sqlalchemy import insert, select
 
 from loom.entities import DatasetInput
 from loom.errors import ValidationError
-from loom.store.base import StoreBase
+from loom.store.base import StoreBase, chunks
 from loom.store.engine import retrying
 from loom.store.runs import require_run
 from loom.store.schema import KEY_LEN, NAME_LEN, RunDatasetRow
@@ -55,12 +55,11 @@ class DatasetsMixin(StoreBase):
         if not run_ids:
             return out
         with self._read() as conn:
-            q = (
-                select(RunDatasetRow)
-                .where(RunDatasetRow.run_id.in_(list(run_ids)))
-                .order_by(RunDatasetRow.id)
-            )
-            for r in conn.execute(q):
+            rows = []
+            for part in chunks(list(run_ids)):
+                q = select(RunDatasetRow).where(RunDatasetRow.run_id.in_(part))
+                rows += conn.execute(q).all()
+            for r in sorted(rows, key=lambda r: r.id):
                 out[r.run_id].append(
                     DatasetInput(
                         r.name,

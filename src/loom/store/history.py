@@ -18,17 +18,32 @@ import itertools
 from sqlalchemy import Connection, Integer, Row, bindparam, cast, false, func, select, true
 
 from loom.errors import ValidationError
-from loom.store.base import StoreBase
+from loom.store.base import StoreBase, chunks
 from loom.store.engine import retrying
 from loom.store.entities import Metric
 from loom.store.runs import metric_value, require_run
-from loom.store.schema import MetricRow
+from loom.store.schema import LatestMetricRow, MetricRow
 from loom.store.validation import validate_key
 
 _ORDER = (MetricRow.step, MetricRow.timestamp, MetricRow.id)
 
 
 class HistoryMixin(StoreBase):
+    @retrying
+    def latest_metrics(self, run_ids: list[str]) -> dict[str, list[Metric]]:
+        """Each run's latest point per key (the one search sees), with its step and time."""
+        out: dict[str, list[Metric]] = {r: [] for r in run_ids}
+        if not run_ids:
+            return out
+        m = LatestMetricRow
+        columns = select(m.run_id, m.key, m.value, m.is_nan, m.timestamp, m.step)
+        with self._read() as conn:
+            for part in chunks(run_ids):
+                q = columns.where(m.run_id.in_(part)).order_by(m.key)
+                for run_id, key, value, is_nan, timestamp, step in conn.execute(q):
+                    out[run_id].append(Metric(key, metric_value(value, is_nan), timestamp, step))
+        return out
+
     @retrying
     def get_metric_history(
         self, run_id: str, key: str, *, max_points: int | None = None

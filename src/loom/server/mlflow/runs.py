@@ -24,11 +24,14 @@ def run_id(msg: Msg) -> str:
 def full(ctx: Ctx, runs: list[Run]) -> list[dict[str, Any]]:
     """Runs as MLflow's Run messages, with their dataset inputs and model outputs."""
     ids = [r.run_id for r in runs]
+    latest = ctx.store.latest_metrics(ids)
     datasets = ctx.store.list_datasets(ids)
     from loom.server.mlflow import logged_models
 
     outputs = logged_models.model_outputs(ctx, ids)
-    return [wire.run(r, datasets[r.run_id], outputs.get(r.run_id, ())) for r in runs]
+    return [
+        wire.run(r, latest[r.run_id], datasets[r.run_id], outputs.get(r.run_id, ())) for r in runs
+    ]
 
 
 def create(ctx: Ctx, msg: Msg) -> dict[str, Any]:

@@ -61,17 +61,17 @@ def run_info(r: Run) -> dict[str, Any]:
 
 def run(
     r: Run,
+    latest: Sequence[Metric] = (),
     datasets: Sequence[DatasetInput] = (),
     model_outputs: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
+    """MLflow's Run message; ``latest`` are the run's latest points (with step and time)."""
     tags = dict(r.tags)
     tags.setdefault(RUN_NAME_TAG, r.name)
     return {
         "info": run_info(r),
         "data": {
-            "metrics": [
-                {"key": k, "value": v, "timestamp": 0, "step": 0} for k, v in r.metrics.items()
-            ],
+            "metrics": [metric(m) for m in latest],
             "params": key_values(r.params),
             "tags": key_values(tags),
         },
