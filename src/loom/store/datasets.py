@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import insert, select
 
@@ -39,7 +40,7 @@ class DatasetsMixin(StoreBase):
                     )
                 )
             }
-            rows = []
+            rows: list[Any] = []
             for d in datasets:
                 if (d.name, d.digest, d.context) in have:
                     continue
@@ -55,7 +56,7 @@ class DatasetsMixin(StoreBase):
         if not run_ids:
             return out
         with self._read() as conn:
-            rows = []
+            rows: list[Any] = []
             for part in chunks(list(run_ids)):
                 q = select(RunDatasetRow).where(RunDatasetRow.run_id.in_(part))
                 rows += conn.execute(q).all()
