@@ -60,6 +60,7 @@ class Endpoint:
     handler: Handler
     access: Access
     raw: bool = False  # the handler reads the request itself (uploads): no JSON parsing
+    small: bool = False  # a bounded point read or write (may run on the event loop)
 
 
 class Router:

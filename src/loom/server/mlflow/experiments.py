@@ -111,8 +111,8 @@ def endpoints() -> list[Endpoint]:
     edit = Access("experiment", EDIT, "experiment_id")
     manage = Access("experiment", MANAGE, "experiment_id")
     return [
-        Endpoint("POST", "experiments/create", create, ANY_USER),
-        Endpoint("GET", "experiments/get", get, read),
+        Endpoint("POST", "experiments/create", create, ANY_USER, small=True),
+        Endpoint("GET", "experiments/get", get, read, small=True),
         Endpoint(
             "GET",
             "experiments/get-by-name",
@@ -124,6 +124,6 @@ def endpoints() -> list[Endpoint]:
         Endpoint("POST", "experiments/update", update, edit),
         Endpoint("POST", "experiments/delete", delete, manage),
         Endpoint("POST", "experiments/restore", restore, manage),
-        Endpoint("POST", "experiments/set-experiment-tag", set_tag, edit),
+        Endpoint("POST", "experiments/set-experiment-tag", set_tag, edit, small=True),
         Endpoint("POST", "experiments/delete-experiment-tag", delete_tag, edit),
     ]

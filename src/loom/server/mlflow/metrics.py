@@ -104,9 +104,9 @@ def _offset(token: str | None) -> int:
 def endpoints() -> list[Endpoint]:
     edit = Access("run", EDIT, "run_id")
     return [
-        Endpoint("POST", "runs/log-metric", log_metric, edit),
-        Endpoint("POST", "runs/log-parameter", log_param, edit),
-        Endpoint("POST", "runs/log-batch", log_batch, edit),
-        Endpoint("POST", "runs/log-inputs", log_inputs, edit),
+        Endpoint("POST", "runs/log-metric", log_metric, edit, small=True),
+        Endpoint("POST", "runs/log-parameter", log_param, edit, small=True),
+        Endpoint("POST", "runs/log-batch", log_batch, edit, small=True),
+        Endpoint("POST", "runs/log-inputs", log_inputs, edit, small=True),
         Endpoint("GET", "metrics/get-history", get_history, Access("run", READ, "run_id")),
     ]

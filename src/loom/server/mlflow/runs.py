@@ -118,12 +118,14 @@ def endpoints() -> list[Endpoint]:
     read = Access("run", READ, "run_id")
     edit = Access("run", EDIT, "run_id")
     return [
-        Endpoint("POST", "runs/create", create, Access("experiment", EDIT, "experiment_id")),
-        Endpoint("GET", "runs/get", get, read),
-        Endpoint("POST", "runs/update", update, edit),
+        Endpoint(
+            "POST", "runs/create", create, Access("experiment", EDIT, "experiment_id"), small=True
+        ),
+        Endpoint("GET", "runs/get", get, read, small=True),
+        Endpoint("POST", "runs/update", update, edit, small=True),
         Endpoint("POST", "runs/delete", delete, Access("run", MANAGE, "run_id")),
         Endpoint("POST", "runs/restore", restore, Access("run", MANAGE, "run_id")),
         Endpoint("POST", "runs/search", search, Access("any")),
-        Endpoint("POST", "runs/set-tag", set_tag, edit),
-        Endpoint("POST", "runs/delete-tag", delete_tag, edit),
+        Endpoint("POST", "runs/set-tag", set_tag, edit, small=True),
+        Endpoint("POST", "runs/delete-tag", delete_tag, edit, small=True),
     ]
