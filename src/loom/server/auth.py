@@ -35,5 +35,10 @@ def require_experiments(ctx: Ctx, experiment_ids: list[str], level: str) -> None
     return None
 
 
+def readable_models(ctx: Ctx, names: list[str]) -> set[str]:
+    """Which of these registered models the caller may read (search filters with it)."""
+    return set(names)
+
+
 def user_count(store: Any) -> int:
     return 0
