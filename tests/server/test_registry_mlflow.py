@@ -8,15 +8,12 @@ straight into the server's store, as the proxy's upload would.
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
-from loom.entities import Artifact
-from loom.objects.odb import ObjectDB
-from loom.objects.tree import Tree, TreeEntry
-from loom.store import Store, open_store
-from loom.tracking.uri import sqlite_uri
+from loom.store import Store
+from tests.server.registry_files import log_files, server_store, store_tree
 
 
 def _name(prefix: str = "model") -> str:
@@ -24,20 +21,14 @@ def _name(prefix: str = "model") -> str:
 
 
 @pytest.fixture(scope="module")
-def store(server) -> Store:  # type: ignore[no-untyped-def]
-    s = open_store(sqlite_uri(Path(server.cwd) / "loom.db"))
+def store(server) -> Iterator[Store]:  # type: ignore[no-untyped-def]
+    s = server_store(server.cwd)
     yield s
     s.close()
 
 
-def _log_files(server, store: Store, run_id: str, files: dict[str, bytes]) -> Tree:  # type: ignore[no-untyped-def]
-    """What an upload through the artifact proxy leaves: bytes by hash, and rows."""
-    odb = ObjectDB(Path(server.cwd) / "mlartifacts")
-    arts = [Artifact(path, odb.add_bytes(data), len(data)) for path, data in files.items()]
-    store.log_artifacts(run_id, arts)
-    return Tree.from_entries(
-        TreeEntry(a.path.split("/", 1)[1], a.hash, a.size) for a in arts if "/" in a.path
-    )
+def _log_files(server, store: Store, run_id: str, files: dict[str, bytes]):  # type: ignore[no-untyped-def]
+    return log_files(server.cwd, store, run_id, files)
 
 
 def _model_run(server, store: Store, client, exp_id: str, content: str = "") -> str:  # type: ignore[no-untyped-def]
@@ -194,7 +185,7 @@ def test_register_a_logged_model(server, store, mlflow_client) -> None:  # type:
     exp_id = mlflow_client.create_experiment(_name("exp"))
     run_id = mlflow_client.create_run(exp_id).info.run_id
     tree = _log_files(server, store, run_id, {"model/MLmodel": b"flavors: {}\n"})
-    ObjectDB(Path(server.cwd) / "mlartifacts").add_bytes(tree.to_bytes())
+    store_tree(server.cwd, tree)
     lm = store.create_logged_model(exp_id, "model", tree.oid, "sklearn", run_id=run_id)
     name = _name()
     mlflow_client.create_registered_model(name)

@@ -26,10 +26,11 @@ import re
 from dataclasses import dataclass
 
 from loom import paths
-from loom.entities import Lifecycle, ModelVersion
-from loom.errors import NotFoundError, ValidationError
+from loom.entities import ModelVersion
+from loom.errors import ValidationError
 from loom.objects.tree import Tree, TreeEntry
 from loom.registry import uri as uris
+from loom.server.mlflow.registry_lookup import active_model, active_version
 from loom.server.routing import READ, Access, Ctx, Msg
 
 FORMS = (
@@ -38,6 +39,7 @@ FORMS = (
     "mlflow-artifacts:/<experiment id>/models/<model id>/artifacts, "
     "models:/<name>/<version> or models:/<name>@<alias>"
 )
+HINT = f"Register the files of a run or a logged model on this server: {FORMS}."
 ARTIFACTS_SCHEME = "mlflow-artifacts:/"
 _RUN_ID = re.compile(r"[0-9a-f]{32}")
 _EXPERIMENT_ID = re.compile(r"[0-9]{1,19}")
@@ -79,10 +81,7 @@ class Resolved:
 
 def invalid(source: object, why: str) -> ValidationError:
     shown = repr(source) if len(repr(source)) <= 200 else repr(source)[:197] + "..."
-    return ValidationError(
-        f"Invalid model version source {shown}: {why}.",
-        hint=f"Register the files of a run or a logged model on this server: {FORMS}.",
-    )
+    return ValidationError(f"Invalid model version source {shown}: {why}.", hint=HINT)
 
 
 def parse(source: object) -> Ref:
@@ -100,8 +99,8 @@ def parse(source: object) -> Ref:
     if source.startswith(("runs:/", "models:/")):
         try:
             parsed = uris.parse(source)
-        except ValidationError as exc:
-            raise invalid(source, exc.message.rstrip(".")) from None
+        except ValidationError as exc:  # it names the forms of model URIs: ours are fewer
+            raise ValidationError(exc.message, hint=HINT) from None
         if isinstance(parsed, uris.RunsURI):
             if not _RUN_ID.fullmatch(parsed.run_id):
                 raise invalid(source, "it must name the run by its full 32-digit id")
@@ -194,17 +193,12 @@ def source_version(ctx: Ctx, ref: VersionFiles) -> ModelVersion:
 
     name = ref.uri.name
     auth.authorize(ctx, Access("model", READ, "name"), Msg({"name": name}))
-    model = ctx.store.get_registered_model(name)
-    if model.lifecycle_stage != Lifecycle.ACTIVE:
-        raise NotFoundError(f"Registered model {name!r} not found.")
+    active_model(ctx, name)
     if isinstance(ref.uri, uris.AliasURI):
         return ctx.store.get_model_version_by_alias(name, ref.uri.alias)
     if isinstance(ref.uri, uris.LatestURI):
         return ctx.store.get_latest_version(name)
-    mv = ctx.store.get_model_version(name, ref.uri.version)
-    if mv.lifecycle_stage != Lifecycle.ACTIVE:
-        raise NotFoundError(f"Model version {name!r} {mv.version} not found.")
-    return mv
+    return active_version(ctx, name, str(ref.uri.version))
 
 
 def download_uri(ctx: Ctx, mv: ModelVersion) -> str:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from loom.entities import Lifecycle, ModelVersion, RegisteredModel
-from loom.errors import NotFoundError, ValidationError
+from loom.entities import ModelVersion
+from loom.errors import ValidationError
 from loom.server.mlflow import model_sources, registry_search, wire
+from loom.server.mlflow.registry_lookup import active_model, active_version
 from loom.server.routing import ANY_USER, EDIT, MANAGE, READ, Access, Ctx, Endpoint, Msg
 
 STAGE = "None"  # MLflow's stage of a version in no stage: every Loom version
@@ -40,25 +41,6 @@ def version_json(mv: ModelVersion) -> dict[str, Any]:
     }
     out.update({k: v for k, v in optional.items() if v is not None})
     return out
-
-
-def active_model(ctx: Ctx, name: str) -> RegisteredModel:
-    """The model, or 404 if there is none or it is deleted (MLflow deletes for good)."""
-    model = ctx.store.get_registered_model(name)
-    if model.lifecycle_stage != Lifecycle.ACTIVE:
-        raise NotFoundError(
-            f"Registered model {name!r} not found: it is deleted.",
-            hint="An admin can restore it with `loom models restore NAME`.",
-        )
-    return model
-
-
-def active_version(ctx: Ctx, name: str, version: str) -> ModelVersion:
-    active_model(ctx, name)
-    mv = ctx.store.get_model_version(name, version)
-    if mv.lifecycle_stage != Lifecycle.ACTIVE:
-        raise NotFoundError(f"Model version {name!r} {mv.version} not found: it is deleted.")
-    return mv
 
 
 def _name_version(msg: Msg) -> tuple[str, str]:

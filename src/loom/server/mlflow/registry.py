@@ -14,7 +14,8 @@ from typing import Any
 from loom.entities import RegisteredModel
 from loom.errors import ValidationError
 from loom.server.mlflow import registry_search, wire
-from loom.server.mlflow.model_versions import STAGE, active_model, version_json
+from loom.server.mlflow.model_versions import STAGE, version_json
+from loom.server.mlflow.registry_lookup import active_model
 from loom.server.routing import ANY_USER, EDIT, MANAGE, READ, Access, Ctx, Endpoint, Msg
 
 MAX_SEARCH = 1000  # MLflow's SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD
