@@ -47,7 +47,10 @@ def test_log_and_read_artifacts(mlflow_client, tmp_path: Path) -> None:
     ]
     assert [f.file_size for f in top if not f.is_dir] == [7]
     nested = mlflow_client.list_artifacts(rid, "data/sub")
-    assert [(f.path, f.is_dir) for f in nested] == [("data/sub/b.csv", False), ("data/sub/deeper", True)]
+    assert [(f.path, f.is_dir) for f in nested] == [
+        ("data/sub/b.csv", False),
+        ("data/sub/deeper", True),
+    ]
     assert mlflow_client.list_artifacts(rid, "notes.md") == []  # a file lists as nothing
     assert mlflow.artifacts.load_text(f"runs:/{rid}/texts/hello.txt") == "hello text"
     assert mlflow.artifacts.load_dict(f"runs:/{rid}/conf/settings.json") == {"k": [1, 2]}
@@ -138,7 +141,7 @@ def test_logged_model_calls(mlflow_client) -> None:
     assert [m.model_id for m in tagged] == [lm.model_id]
     mlflow_client.delete_logged_model(other.model_id)
     assert [m.model_id for m in mlflow_client.search_logged_models([exp])] == [lm.model_id]
-    with pytest.raises(mlflow.exceptions.MlflowException, match="RESOURCE_DOES_NOT_EXIST|deleted"):
+    with pytest.raises(mlflow.exceptions.MlflowException, match=r"RESOURCE_DOES_NOT_EXIST|deleted"):
         mlflow_client.get_logged_model(other.model_id)
 
 
