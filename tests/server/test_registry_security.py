@@ -8,7 +8,6 @@ Raw HTTP, so nothing in a client can tidy the request first.
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -153,11 +152,15 @@ def test_another_runs_files_are_refused(setup: Setup) -> None:
 
 def test_an_unfinished_logged_model_is_refused(setup: Setup) -> None:
     s = setup
-    lm = s.store.create_logged_model(s.exp, "pending", "a" * 64, "sklearn", run_id=s.run)
-    # what the artifact proxy's logged model is until its upload is finalized
-    with sqlite3.connect(s.cwd / "loom.db") as db:
-        db.execute("UPDATE logged_models SET status='PENDING' WHERE model_id=?", (lm.model_id,))
+    # what a logged model is while an MLflow client uploads its files
+    lm = s.store.create_logged_model(
+        s.exp, "pending", "", "sklearn", run_id=s.run, status="PENDING"
+    )
     assert "not finalized" in _refused(s.register(f"models:/{lm.model_id}"))
+    tree = s.store.get_logged_model(s.model_id).tree
+    gone = s.store.create_logged_model(s.exp, "gone", tree, "sklearn", run_id=s.run)
+    s.store.delete_logged_model(gone.model_id)  # deleted: gone, as in MLflow
+    _refused(s.register(f"models:/{gone.model_id}"), 404, "RESOURCE_DOES_NOT_EXIST")
     _no_versions(s)
 
 

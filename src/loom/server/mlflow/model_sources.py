@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from loom import paths
 from loom.entities import ModelVersion
-from loom.errors import ValidationError
+from loom.errors import ConflictError, ValidationError
 from loom.objects.tree import Tree, TreeEntry
 from loom.registry import uri as uris
 from loom.server.mlflow.registry_lookup import active_model, active_version
@@ -144,18 +144,27 @@ def resolve(ctx: Ctx, source: str, run_id: str | None, model_id: str | None) -> 
         _same("model_id", model_id, ref.model_id, source)
         lm = ctx.store.get_logged_model(ref.model_id)
         _readable(ctx, lm.experiment_id, ref.experiment_id, source)
-        if lm.status != "READY" or not lm.tree:
-            raise ValidationError(
-                f"The logged model {lm.model_id} is not finalized: its files are incomplete.",
-                hint="Register it once its upload has finished (log_model returns then).",
-            )
+        tree = _finalized_tree(ctx, lm.model_id)
         _same("run_id", run_id, lm.run_id, source)
-        return Resolved(source, lm.tree, lm.run_id, lm.model_id, lm.flavor)
+        return Resolved(source, tree, lm.run_id, lm.model_id, lm.flavor)
     mv = source_version(ctx, ref)
     _same("run_id", run_id, mv.run_id, source)
     _same("model_id", model_id, mv.model_id, source)
     copied = f"models:/{mv.name}/{mv.version}"
     return Resolved(copied, mv.tree, mv.run_id, mv.model_id, mv.flavor)
+
+
+def _finalized_tree(ctx: Ctx, model_id: str) -> str:
+    """The logged model's tree, fixed when its upload was finalized (404 if deleted)."""
+    from loom.server.mlflow import logged_models
+
+    try:
+        return logged_models.logged_model_tree(ctx, model_id)
+    except ConflictError as exc:
+        raise ValidationError(
+            f"The logged model {model_id} is not finalized: {exc.message}",
+            hint="Register it once its upload has finished (log_model returns then).",
+        ) from None
 
 
 def _same(field: str, given: str | None, actual: str | None, source: str) -> None:
