@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -256,3 +257,23 @@ def test_sklearn_model_registered_and_loaded_by_alias(mlflow_client) -> None:
     mlflow_client.set_registered_model_alias(name, "champion", mv.version)
     loaded = mlflow.pyfunc.load_model(f"models:/{name}@champion")
     assert list(loaded.predict(np.array([[3.0]]))) == pytest.approx([6.0])
+    # runs:/RUN/model finds the run's logged model: the same files, so the same version
+    again = mlflow.register_model(f"runs:/{info.run_id}/model", name)
+    assert again.version == mv.version
+
+
+def test_run_artifacts_registered_through_the_proxy(mlflow_client, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """MLflow 2's way: a model folder among the run's artifacts, registered by runs:/."""
+    import mlflow
+
+    exp_id = mlflow_client.create_experiment(_name("exp"))
+    with mlflow.start_run(experiment_id=exp_id) as run:
+        mlflow.log_text("flavors: {}\n", "model/MLmodel")
+        mlflow.log_text("weights", "model/data/weights.txt")
+    name = _name()
+    mv = mlflow.register_model(f"runs:/{run.info.run_id}/model", name)
+    location = f"mlflow-artifacts:/{exp_id}/{run.info.run_id}/artifacts/model"
+    assert mv.source == location and mv.run_id == run.info.run_id
+    assert mlflow_client.get_model_version_download_uri(name, mv.version) == location
+    got = Path(mlflow.artifacts.download_artifacts(f"models:/{name}/1", dst_path=str(tmp_path)))
+    assert (got / "data" / "weights.txt").read_text() == "weights"

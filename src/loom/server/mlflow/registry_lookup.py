@@ -8,6 +8,8 @@ team server: here the hint names none.
 
 from __future__ import annotations
 
+import shlex
+
 from loom.entities import Lifecycle, ModelVersion, RegisteredModel
 from loom.errors import NotFoundError
 from loom.server.routing import Ctx
@@ -18,11 +20,17 @@ def active_model(ctx: Ctx, name: str) -> RegisteredModel:
     try:
         model = ctx.store.get_registered_model(name)
     except NotFoundError:
-        model = None
-    if model is None or model.lifecycle_stage != Lifecycle.ACTIVE:
         raise NotFoundError(
             f"Registered model {name!r} not found.",
             hint="MlflowClient().search_registered_models() lists the models you may read.",
+            name=name,
+        ) from None
+    if model.lifecycle_stage != Lifecycle.ACTIVE:
+        # its name stays taken (create says so too): say why this one can't be used
+        raise NotFoundError(
+            f"Registered model {name!r} is deleted.",
+            hint="Pick another name, or ask an admin to restore it: "
+            f"loom models restore {shlex.quote(name)}",
             name=name,
         )
     return model
