@@ -189,8 +189,21 @@ def test_malformed_fields_are_400s_not_500s(setup: Setup) -> None:
     _refused(r)
     r = httpx.get(s.url + API + "registered-models/search", params={"page_token": "x"})
     _refused(r)
-    r = httpx.get(s.url + API + "model-versions/search", params={"filter": "name = 'a' OR"})
-    _refused(r)
+    for params in (
+        {"filter": "name = 'a' OR"},
+        {"filter": "version_number > 'x'"},
+        {"filter": "name < 'b'"},
+        {"filter": "run_id = 5"},
+        {"filter": "params.lr = '1'"},
+        {"order_by": "run_id"},
+        {"order_by": "source_path DESC"},
+        {"order_by": "tags.x"},
+        {"max_results": "200001"},
+    ):
+        _refused(httpx.get(s.url + API + "model-versions/search", params=params))
+    for params in ({"filter": "tags.x < 'a'"}, {"filter": "version_number IN (1, 2)"}):
+        r = httpx.get(s.url + API + "model-versions/search", params=params)
+        assert r.status_code == 200, r.text
     # a deleting call is not reachable by GET (a link or an <img> can't delete)
     r = httpx.get(s.url + API + "registered-models/delete", params={"name": s.name})
     assert r.status_code == 405

@@ -106,7 +106,9 @@ def search(ctx: Ctx, msg: Msg) -> dict[str, Any]:
         "name ASC",
         "version_number DESC",
     ]
-    hits = registry_search.order(hits, order_by, registry_search.VERSIONS, _attribute)
+    hits = registry_search.order(
+        hits, order_by, registry_search.VERSIONS, registry_search.VERSION_ORDER, _attribute
+    )
     items, token = registry_search.page(hits, size, msg.text("page_token"))
     out: dict[str, Any] = {"model_versions": [version_json(mv) for mv in items]}
     if token:

@@ -95,7 +95,9 @@ def search(ctx: Ctx, msg: Msg) -> dict[str, Any]:
 
     hits = [m for m in models if m.name in readable and registry_search.matches(node, field(m))]
     order_by = [str(o) for o in msg.array("order_by")] or ["name ASC"]
-    hits = registry_search.order(hits, order_by, registry_search.MODELS, _attribute)
+    hits = registry_search.order(
+        hits, order_by, registry_search.MODELS, registry_search.MODEL_ORDER, _attribute
+    )
     items, token = registry_search.page(hits, size, msg.text("page_token"))
     out: dict[str, Any] = {"registered_models": models_json(ctx, items)}
     if token:

@@ -23,7 +23,17 @@ from typing import Any, TypeVar
 from loom.errors import ValidationError
 from loom.store.search.parser import And, Cmp, Grammar, Node, Or, parse_filter, parse_order_by
 
-__all__ = ["MODELS", "VERSIONS", "equal_values", "matches", "order", "page", "parse_filter"]
+__all__ = [
+    "MODELS",
+    "MODEL_ORDER",
+    "VERSIONS",
+    "VERSION_ORDER",
+    "equal_values",
+    "matches",
+    "order",
+    "page",
+    "parse_filter",
+]
 
 T = TypeVar("T")
 
@@ -40,6 +50,7 @@ MODELS = Grammar(
     frozenset(_TIMES),
     {},
 )
+MODEL_ORDER = frozenset({"name", *_TIMES})
 VERSIONS = Grammar(
     _TAGS,
     {
@@ -53,6 +64,7 @@ VERSIONS = Grammar(
     frozenset({"version_number", *_TIMES}),
     {},
 )
+VERSION_ORDER = frozenset({"name", "version_number", *_TIMES})
 
 
 def matches(node: Node | None, value: Callable[[Cmp], Any]) -> bool:
@@ -108,16 +120,20 @@ def equal_values(node: Node | None, key: str) -> list[str] | None:
 
 
 def order(
-    items: list[T], order_by: Sequence[str], grammar: Grammar, value: Callable[[T, str], Any]
+    items: list[T],
+    order_by: Sequence[str],
+    grammar: Grammar,
+    orderable: frozenset[str],
+    value: Callable[[T, str], Any],
 ) -> list[T]:
-    """``items`` sorted by MLflow ``order_by`` clauses (attributes only)."""
+    """``items`` sorted by MLflow ``order_by`` clauses on the ``orderable`` attributes."""
     keys = []
     for clause in order_by:
         k = parse_order_by(clause, grammar)
-        if k.kind != "attribute":
+        if k.kind != "attribute" or k.key not in orderable:
             raise ValidationError(
-                f"Invalid order_by clause {clause!r}: registry searches order by attributes.",
-                hint="Order by " + ", ".join(sorted(set(grammar.attributes.values()))) + ".",
+                f"Invalid order_by clause {clause!r}.",
+                hint="Order by " + ", ".join(sorted(orderable)) + ", each ASC or DESC.",
             )
         keys.append(k)
     for k in reversed(keys):  # stable sorts, the last key first
