@@ -213,10 +213,11 @@ def source_version(ctx: Ctx, ref: VersionFiles) -> ModelVersion:
 def download_uri(ctx: Ctx, mv: ModelVersion) -> str:
     """Where the client downloads the version's files: the artifact proxy's URI of its
     logged model, else of its run's path."""
+    from loom.server.mlflow import logged_models
+
     for _ in range(MAX_COPY_DEPTH):
         if mv.model_id:
-            lm = ctx.store.get_logged_model(mv.model_id)
-            return f"{ARTIFACTS_SCHEME}{lm.experiment_id}/models/{lm.model_id}/artifacts"
+            return logged_models.artifact_uri(ctx.store.get_logged_model(mv.model_id))
         try:
             ref = parse(mv.source)
         except ValidationError:
