@@ -104,7 +104,10 @@ class LoomServer:
             request.user = await self._run(auth.authenticate, self.services, request)
             return _NATIVE
         except LoomError as exc:
-            return error_response(exc, mlflow_status(exc))
+            response = error_response(exc, mlflow_status(exc))
+            if response.status == 401:
+                response.headers.append(auth.CHALLENGE)
+            return response
         except Exception:
             log.exception("Unexpected error in %s %s", request.method, request.path)
             return error_response(
