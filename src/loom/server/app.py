@@ -39,6 +39,7 @@ access_log = logging.getLogger("loom.server.access")
 
 MLFLOW_PREFIXES = ("/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/")
 ARTIFACT_PREFIXES = ("/api/2.0/mlflow-artifacts/", "/ajax-api/2.0/mlflow-artifacts/")
+MLFLOW_V3_PREFIXES = ("/api/3.0/mlflow/", "/ajax-api/3.0/mlflow/")
 
 
 class MethodNotAllowed(LoomError):
@@ -55,12 +56,14 @@ class LoomServer:
 
     def __init__(self, settings: ServerSettings, services: Services | None = None) -> None:
         from loom.server import mlflow
+        from loom.server.auth import api as auth_api
 
         self.settings = settings
         self.services = services or Services(settings)
         self.routers = [
-            Router(MLFLOW_PREFIXES, mlflow.endpoints()),
+            Router(MLFLOW_PREFIXES, [*mlflow.endpoints(), *auth_api.endpoints()]),
             Router(ARTIFACT_PREFIXES, mlflow.artifact_endpoints()),
+            Router(MLFLOW_V3_PREFIXES, auth_api.v3_endpoints()),
         ]
         self.pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="loom-server")
         self.guard = guard.Guard(settings)
@@ -104,7 +107,10 @@ class LoomServer:
             request.user = await self._run(auth.authenticate, self.services, request)
             return _NATIVE
         except LoomError as exc:
-            return error_response(exc, mlflow_status(exc))
+            response = error_response(exc, mlflow_status(exc))
+            if response.status == 401:
+                response.headers.append(auth.CHALLENGE)
+            return response
         except Exception:
             log.exception("Unexpected error in %s %s", request.method, request.path)
             return error_response(

@@ -21,6 +21,7 @@ from loom.store.registered_models import RegisteredModelsMixin
 from loom.store.runs import RunsMixin
 from loom.store.search.experiments import ExperimentSearchMixin
 from loom.store.search.mixin import SearchMixin
+from loom.store.users import UsersMixin
 from loom.store.writes import TagDeletesMixin, WritesMixin
 
 
@@ -40,9 +41,11 @@ class Store(
     RunsMixin,
     ExperimentsMixin,
     LineageMixin,
+    UsersMixin,
 ):
     """Experiments, runs, params, metrics, tags, inputs, outputs and artifacts in SQL;
-    the model registry (models, versions, alias events) and logged models.
+    the model registry (models, versions, alias events) and logged models; the team
+    server's users, tokens and permissions.
 
     Each method is one transaction; entities come back, never ORM rows.
     """

@@ -1,0 +1,126 @@
+"""What a signed-in user may do: READ < EDIT < MANAGE per experiment and per
+registered model, admins everything.
+
+A user's level on a resource is their grant there, else the server's
+``default_permission`` (READ unless set otherwise); whoever creates an
+experiment or a model gets MANAGE on it. :func:`authorize` turns an endpoint's
+:class:`~loom.server.routing.Access` into the resource it names: it must
+resolve the same resource the handler will act on, so it reads the request's
+fields exactly as the handlers do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from loom.errors import ValidationError
+from loom.server.auth.credentials import ADMIN_KEY, unauthenticated
+from loom.server.guard import Forbidden
+from loom.server.routing import LEVELS, MANAGE, READ, Access, Ctx, Msg
+
+DEFAULT_EXPERIMENT = "0"  # what runs/create uses when no experiment_id is sent
+
+
+def rank(level: str) -> int:
+    return LEVELS.index(level) if level in LEVELS else 0
+
+
+def unrestricted(ctx: Ctx) -> bool:
+    """Auth is off, or the caller is an admin."""
+    if ctx.user is None:
+        if ctx.services.settings.auth:
+            raise unauthenticated()
+        return True
+    return bool(ctx.request.scope.get(ADMIN_KEY))
+
+
+def authorize(ctx: Ctx, access: Access, msg: Msg) -> None:
+    """Nothing if the caller may make this call; a 403 (PERMISSION_DENIED) if not.
+
+    A resource that doesn't exist passes: the handler answers its 404."""
+    if unrestricted(ctx) or access.kind == "any":
+        return
+    if access.kind == "admin":
+        raise Forbidden(f"Only an admin may do this; {ctx.user} is not one.")
+    target = _target(ctx, access, msg)
+    if target is not None:
+        require(ctx, target[0], [target[1]], access.level)
+
+
+def _target(ctx: Ctx, access: Access, msg: Msg) -> tuple[str, str] | None:
+    """(permission kind, resource) the call acts on; None when it names nothing that exists."""
+    key = access.key or ""
+    store = ctx.store
+    if access.kind == "experiment":
+        return "experiment", experiment_key(msg.text(key) or DEFAULT_EXPERIMENT)
+    if access.kind == "experiment_name":
+        found = store.get_experiment_by_name(msg.text(key, default=""))
+        return ("experiment", found.experiment_id) if found is not None else None
+    if access.kind == "run":
+        run_id = msg.text(key) or msg.text("run_uuid")  # as runs.run_id reads it
+        eid = store.experiment_of_run(run_id) if run_id else None
+        return ("experiment", eid) if eid is not None else None
+    if access.kind == "logged_model":
+        model_id = msg.text(key)
+        eid = store.experiment_of_logged_model(model_id) if model_id else None
+        return ("experiment", eid) if eid is not None else None
+    if access.kind == "model":
+        name = msg.text(key)
+        return ("model", name) if name else None
+    if access.kind == "artifact_path":
+        return "experiment", _artifact_experiment(ctx, msg.text(key, default=""))
+    raise Forbidden(f"This call's access rule ({access.kind}) is unknown; refused.")
+
+
+def _artifact_experiment(ctx: Ctx, path: str) -> str:
+    """Artifact paths start with their experiment's id (``3/<run_id>/artifacts/…``)."""
+    parts = path.strip("/").split("/")
+    if any(p in ("", ".", "..") or "\\" in p or "\0" in p for p in parts):
+        if parts == [""]:
+            raise Forbidden(f"Only an admin may list the artifact root; {ctx.user} is not one.")
+        raise ValidationError(f"Invalid artifact path {path!r}.")
+    if not parts[0].isdigit():
+        raise Forbidden(f"{ctx.user} may not reach artifacts at {path!r}.")
+    return experiment_key(parts[0])
+
+
+def experiment_key(text: str) -> str:
+    """An experiment id as grants name it: the store reads "007" (and any Unicode
+    digits) as 7, so a grant on "7" must be the one that counts for them."""
+    return str(int(text)) if text.isdigit() and len(text) <= 18 else text
+
+
+def levels(ctx: Ctx, kind: str, resources: Iterable[str]) -> dict[str, str]:
+    """The caller's level on each resource: their grant, else the server's default."""
+    names = {str(r): experiment_key(str(r)) if kind == "experiment" else str(r) for r in resources}
+    default = ctx.services.settings.default_permission
+    assert ctx.user is not None
+    granted = ctx.store.permissions(ctx.user, kind, list(names.values())) if names else {}
+    return {r: granted.get(key, default) for r, key in names.items()}
+
+
+def require(ctx: Ctx, kind: str, resources: Iterable[str], level: str) -> None:
+    if unrestricted(ctx):
+        return
+    for resource, have in levels(ctx, kind, resources).items():
+        if rank(have) < rank(level):
+            noun = "experiment" if kind == "experiment" else "registered model"
+            flag = "--experiment" if kind == "experiment" else "--model"
+            raise Forbidden(
+                f"{ctx.user} has {have} on {noun} {resource!r}; this call needs {level}.",
+                hint=f"An admin can grant it: loom server grant {ctx.user} {level} "
+                f"{flag} {resource}",
+            )
+
+
+def readable(ctx: Ctx, kind: str, resources: Iterable[str]) -> set[str]:
+    names = list(resources)
+    if unrestricted(ctx):
+        return set(names)
+    return {r for r, have in levels(ctx, kind, names).items() if rank(have) >= rank(READ)}
+
+
+def on_created(ctx: Ctx, kind: str, resource: str) -> None:
+    """The creator of an experiment or registered model gets MANAGE on it."""
+    if ctx.user is not None:
+        ctx.store.set_permission(ctx.user, kind, resource, MANAGE)
