@@ -70,6 +70,8 @@ def test_registered_model_lifecycle(mlflow_client) -> None:
     found = mlflow_client.search_registered_models(filter_string=f"name LIKE '{name}%'")
     assert [m.name for m in found] == [name + "-v2"]
     assert mlflow_client.search_registered_models(filter_string=f"name = '{name}'") == []
+    exact = mlflow_client.search_registered_models(filter_string=f"name = '{name}-v2'")
+    assert [m.name for m in exact] == [name + "-v2"]
     mlflow_client.delete_registered_model(name + "-v2")
     with pytest.raises(MlflowException) as exc:
         mlflow_client.get_registered_model(name + "-v2")

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from loom.entities import RegisteredModel
-from loom.errors import ValidationError
+from loom.entities import Lifecycle, RegisteredModel
+from loom.errors import NotFoundError, ValidationError
 from loom.server.mlflow import registry_search, wire
 from loom.server.mlflow.model_versions import STAGE, version_json
 from loom.server.mlflow.registry_lookup import active_model
@@ -87,7 +87,7 @@ def search(ctx: Ctx, msg: Msg) -> dict[str, Any]:
     node = registry_search.parse_filter(msg.text("filter", default=""), registry_search.MODELS)
     from loom.server import auth
 
-    models = ctx.store.list_registered_models()
+    models = _candidates(ctx, registry_search.equal_values(node, "name"))
     readable = auth.readable_models(ctx, [m.name for m in models])
 
     def field(m: RegisteredModel) -> Any:
@@ -103,6 +103,21 @@ def search(ctx: Ctx, msg: Msg) -> dict[str, Any]:
     if token:
         out["next_page_token"] = token
     return out
+
+
+def _candidates(ctx: Ctx, names: list[str] | None) -> list[RegisteredModel]:
+    """The active models a search may return: those it names, else all of them."""
+    if names is None or len(names) > 100:  # one query beats a hundred
+        return ctx.store.list_registered_models()
+    found = []
+    for name in dict.fromkeys(names):
+        try:
+            model = ctx.store.get_registered_model(name)
+        except (NotFoundError, ValidationError):  # a name no model can have matches none
+            continue
+        if model.lifecycle_stage == Lifecycle.ACTIVE:
+            found.append(model)
+    return found
 
 
 def _attribute(m: RegisteredModel, key: str) -> Any:
