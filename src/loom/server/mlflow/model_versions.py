@@ -48,14 +48,12 @@ def _name_version(msg: Msg) -> tuple[str, str]:
 
 
 def create(ctx: Ctx, msg: Msg) -> dict[str, Any]:
-    name = msg.text("name", required=True)
+    name, source = msg.text("name", required=True), msg.text("source", required=True)
+    run_id, model_id = msg.text("run_id") or None, msg.text("model_id") or None
+    description = msg.text("description") or None
+    tags = wire.pairs(msg, "tags", value_required=False) or None
     active_model(ctx, name)  # MLflow needs the model first; Loom's store would make it
-    files = model_sources.resolve(
-        ctx,
-        msg.text("source", required=True),
-        msg.text("run_id") or None,
-        msg.text("model_id") or None,
-    )
+    files = model_sources.resolve(ctx, source, run_id, model_id)
     mv, _ = ctx.store.create_model_version(
         name,
         files.source,
@@ -63,8 +61,8 @@ def create(ctx: Ctx, msg: Msg) -> dict[str, Any]:
         run_id=files.run_id,
         model_id=files.model_id,
         flavor=files.flavor,
-        description=msg.text("description") or None,
-        tags=wire.pairs(msg, "tags", value_required=False) or None,
+        description=description,
+        tags=tags,
         user=ctx.user,
     )
     return {"model_version": version_json(mv)}
