@@ -145,7 +145,7 @@ def page(items: list[T], max_results: int, token: str | None) -> tuple[list[T], 
     """One page of ``items`` and the token of the next (an offset), if any."""
     start = 0
     if token:
-        if not token.isdigit():
+        if not (token.isascii() and token.isdigit()):
             raise ValidationError(f"Invalid page token {token!r}.", hint="Pass the token as given.")
         start = int(token)
     end = start + max_results
