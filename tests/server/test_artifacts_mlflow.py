@@ -84,7 +84,15 @@ def test_large_binary_round_trip_and_dedup(mlflow_client, server, tmp_path: Path
     assert len(stored) == 1  # same bytes twice, stored once
 
 
-def test_sklearn_log_model_and_load(mlflow_client, server) -> None:
+@pytest.fixture
+def quick_sklearn(monkeypatch):  # type: ignore[no-untyped-def]
+    """The client's own checks that don't touch the server: pip's metadata, and the
+    subprocess that infers requirements (capped; its fallback is the flavor's defaults)."""
+    monkeypatch.setenv("MLFLOW_SKIP_PIP_REQUIREMENTS_CHECK", "true")
+    monkeypatch.setenv("MLFLOW_REQUIREMENTS_INFERENCE_TIMEOUT", "1")
+
+
+def test_sklearn_log_model_and_load(mlflow_client, server, quick_sklearn) -> None:
     import mlflow
     import mlflow.sklearn
     from sklearn.linear_model import LogisticRegression
@@ -93,7 +101,12 @@ def test_sklearn_log_model_and_load(mlflow_client, server) -> None:
     X, y = [[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1]
     model = LogisticRegression().fit(X, y)
     with mlflow.start_run() as run:
-        info = mlflow.sklearn.log_model(model, name="model", pip_requirements=["scikit-learn"])
+        info = mlflow.sklearn.log_model(  # cloudpickle: skops' import alone takes 2 s
+            model,
+            name="model",
+            pip_requirements=["scikit-learn"],
+            serialization_format="cloudpickle",
+        )
     lm = mlflow_client.get_logged_model(info.model_id)
     assert lm.status.to_proto() == 2  # LOGGED_MODEL_READY
     assert lm.source_run_id == run.info.run_id
@@ -145,7 +158,7 @@ def test_logged_model_calls(mlflow_client) -> None:
         mlflow_client.get_logged_model(other.model_id)
 
 
-def test_sklearn_autolog(mlflow_client) -> None:
+def test_sklearn_autolog(mlflow_client, quick_sklearn) -> None:
     import mlflow
     import mlflow.sklearn
     from sklearn.tree import DecisionTreeClassifier
@@ -165,3 +178,19 @@ def test_sklearn_autolog(mlflow_client) -> None:
     assert lm.status.to_proto() == 2
     files = {f.path for f in mlflow_client.list_logged_model_artifacts(out.model_id)}
     assert "MLmodel" in files
+
+
+def test_multipart_request_falls_back_to_one_put(
+    mlflow_client, monkeypatch, tmp_path: Path
+) -> None:
+    import mlflow
+
+    monkeypatch.setenv("MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD", "true")
+    monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE", "1")
+    _experiment(mlflow_client)
+    f = tmp_path / "part.bin"
+    f.write_bytes(b"abc" * 1000)
+    with mlflow.start_run() as run:
+        mlflow.log_artifact(str(f))
+    got = mlflow_client.download_artifacts(run.info.run_id, "part.bin", str(tmp_path / "dl"))
+    assert Path(got).read_bytes() == b"abc" * 1000
