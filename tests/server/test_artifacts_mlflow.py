@@ -194,3 +194,49 @@ def test_multipart_request_falls_back_to_one_put(
         mlflow.log_artifact(str(f))
     got = mlflow_client.download_artifacts(run.info.run_id, "part.bin", str(tmp_path / "dl"))
     assert Path(got).read_bytes() == b"abc" * 1000
+
+
+@pytest.mark.postgres
+def test_postgres_store_and_s3_artifacts(pg_url, s3_env, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The team setup: metadata in PostgreSQL, bytes in a bucket (moto's S3)."""
+    import mlflow
+    import mlflow.sklearn
+    from sklearn.linear_model import LogisticRegression
+
+    from tests.server.conftest import start_server
+    from tests.store.conftest import fresh_pg_schema
+
+    env = {k: v for k, v in s3_env.items() if k.startswith("AWS_")}
+    env["LOOM_S3_ENDPOINT_URL"] = s3_env["endpoint_url"]
+    dest = f"s3://{s3_env['bucket']}/artifacts"
+    with fresh_pg_schema(pg_url) as uri:
+        srv = start_server(
+            tmp_path / "srv", "--backend-store-uri", uri, "--artifacts-destination", dest, env=env
+        )
+        try:
+            monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+            monkeypatch.setenv("MLFLOW_SKIP_PIP_REQUIREMENTS_CHECK", "true")
+            mlflow.set_tracking_uri(srv.url)
+            client = mlflow.MlflowClient(srv.url)
+            mlflow.set_experiment("team")
+            model = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+            with mlflow.start_run() as run:
+                mlflow.log_text("on s3", "notes/a.txt")
+                info = mlflow.sklearn.log_model(
+                    model,
+                    name="clf",
+                    pip_requirements=["scikit-learn"],
+                    serialization_format="cloudpickle",
+                )
+            rid = run.info.run_id
+            assert mlflow.artifacts.load_text(f"runs:/{rid}/notes/a.txt") == "on s3"
+            assert [f.path for f in client.list_artifacts(rid, "notes")] == ["notes/a.txt"]
+            exp = run.info.experiment_id
+            found = client.search_logged_models([exp], filter_string="name = 'clf'")
+            assert [m.model_id for m in found] == [info.model_id]
+            loaded = mlflow.sklearn.load_model(f"models:/{info.model_id}")
+            assert list(loaded.predict([[3.0]])) == [1]
+        finally:
+            mlflow.set_tracking_uri(None)
+            srv.stop()
+    assert not (tmp_path / "srv" / "mlartifacts").exists()  # the bytes went to the bucket
