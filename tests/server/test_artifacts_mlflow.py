@@ -156,6 +156,15 @@ def test_logged_model_calls(mlflow_client) -> None:
     assert [m.model_id for m in mlflow_client.search_logged_models([exp])] == [lm.model_id]
     with pytest.raises(mlflow.exceptions.MlflowException, match=r"RESOURCE_DOES_NOT_EXIST|deleted"):
         mlflow_client.get_logged_model(other.model_id)
+    # a model made outside any run becomes an output of the run that logs it
+    external = mlflow.create_external_model(name="ext", experiment_id=exp)
+    assert not external.source_run_id
+    from mlflow.entities import LoggedModelOutput
+
+    run = mlflow_client.create_run(exp)
+    mlflow_client.log_outputs(run.info.run_id, [LoggedModelOutput(external.model_id, step=0)])
+    outputs = mlflow_client.get_run(run.info.run_id).outputs.model_outputs
+    assert [o.model_id for o in outputs] == [external.model_id]
 
 
 def test_sklearn_autolog(mlflow_client, quick_sklearn) -> None:
