@@ -159,3 +159,14 @@ def test_delete_artifacts(server, runs) -> None:  # type: ignore[no-untyped-def]
     _, _, body = raw(server.url, "GET", f"{PROXY}?path={runs['exp_b']}/{runs['run_b']}/artifacts")
     assert [f["path"] for f in json.loads(body)["files"]] == ["d2", "ok.txt"]
     assert raw(server.url, "DELETE", f"{base}/d")[0] == 404
+
+
+def test_a_path_is_a_file_or_a_folder(server, runs) -> None:  # type: ignore[no-untyped-def]
+    base = f"{PROXY}/{runs['exp_b']}/{runs['run_b']}/artifacts"
+    assert raw(server.url, "PUT", f"{base}/f/inner.txt", b"1")[0] == 200
+    status, _, body = raw(server.url, "PUT", f"{base}/f", b"2")  # a folder can't be a file
+    assert 400 <= status < 500, body
+    status, _, body = raw(
+        server.url, "PUT", f"{base}/ok.txt/below.txt", b"3"
+    )  # nor a file a folder
+    assert 400 <= status < 500, body

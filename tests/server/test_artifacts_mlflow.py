@@ -84,7 +84,15 @@ def test_large_binary_round_trip_and_dedup(mlflow_client, server, tmp_path: Path
     assert len(stored) == 1  # same bytes twice, stored once
 
 
-def test_sklearn_log_model_and_load(mlflow_client, server) -> None:
+@pytest.fixture
+def quick_sklearn(monkeypatch):  # type: ignore[no-untyped-def]
+    """The client's own checks that don't touch the server: pip's metadata, and the
+    subprocess that infers requirements (capped; its fallback is the flavor's defaults)."""
+    monkeypatch.setenv("MLFLOW_SKIP_PIP_REQUIREMENTS_CHECK", "true")
+    monkeypatch.setenv("MLFLOW_REQUIREMENTS_INFERENCE_TIMEOUT", "1")
+
+
+def test_sklearn_log_model_and_load(mlflow_client, server, quick_sklearn) -> None:
     import mlflow
     import mlflow.sklearn
     from sklearn.linear_model import LogisticRegression
@@ -93,7 +101,12 @@ def test_sklearn_log_model_and_load(mlflow_client, server) -> None:
     X, y = [[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1]
     model = LogisticRegression().fit(X, y)
     with mlflow.start_run() as run:
-        info = mlflow.sklearn.log_model(model, name="model", pip_requirements=["scikit-learn"])
+        info = mlflow.sklearn.log_model(  # cloudpickle: skops' import alone takes 2 s
+            model,
+            name="model",
+            pip_requirements=["scikit-learn"],
+            serialization_format="cloudpickle",
+        )
     lm = mlflow_client.get_logged_model(info.model_id)
     assert lm.status.to_proto() == 2  # LOGGED_MODEL_READY
     assert lm.source_run_id == run.info.run_id
@@ -143,9 +156,18 @@ def test_logged_model_calls(mlflow_client) -> None:
     assert [m.model_id for m in mlflow_client.search_logged_models([exp])] == [lm.model_id]
     with pytest.raises(mlflow.exceptions.MlflowException, match=r"RESOURCE_DOES_NOT_EXIST|deleted"):
         mlflow_client.get_logged_model(other.model_id)
+    # a model made outside any run becomes an output of the run that logs it
+    external = mlflow.create_external_model(name="ext", experiment_id=exp)
+    assert not external.source_run_id
+    from mlflow.entities import LoggedModelOutput
+
+    run = mlflow_client.create_run(exp)
+    mlflow_client.log_outputs(run.info.run_id, [LoggedModelOutput(external.model_id, step=0)])
+    outputs = mlflow_client.get_run(run.info.run_id).outputs.model_outputs
+    assert [o.model_id for o in outputs] == [external.model_id]
 
 
-def test_sklearn_autolog(mlflow_client) -> None:
+def test_sklearn_autolog(mlflow_client, quick_sklearn) -> None:
     import mlflow
     import mlflow.sklearn
     from sklearn.tree import DecisionTreeClassifier
@@ -165,3 +187,65 @@ def test_sklearn_autolog(mlflow_client) -> None:
     assert lm.status.to_proto() == 2
     files = {f.path for f in mlflow_client.list_logged_model_artifacts(out.model_id)}
     assert "MLmodel" in files
+
+
+def test_multipart_request_falls_back_to_one_put(
+    mlflow_client, monkeypatch, tmp_path: Path
+) -> None:
+    import mlflow
+
+    monkeypatch.setenv("MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD", "true")
+    monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE", "1")
+    _experiment(mlflow_client)
+    f = tmp_path / "part.bin"
+    f.write_bytes(b"abc" * 1000)
+    with mlflow.start_run() as run:
+        mlflow.log_artifact(str(f))
+    got = mlflow_client.download_artifacts(run.info.run_id, "part.bin", str(tmp_path / "dl"))
+    assert Path(got).read_bytes() == b"abc" * 1000
+
+
+@pytest.mark.postgres
+def test_postgres_store_and_s3_artifacts(pg_url, s3_env, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The team setup: metadata in PostgreSQL, bytes in a bucket (moto's S3)."""
+    import mlflow
+    import mlflow.sklearn
+    from sklearn.linear_model import LogisticRegression
+
+    from tests.server.conftest import start_server
+    from tests.store.conftest import fresh_pg_schema
+
+    env = {k: v for k, v in s3_env.items() if k.startswith("AWS_")}
+    env["LOOM_S3_ENDPOINT_URL"] = s3_env["endpoint_url"]
+    dest = f"s3://{s3_env['bucket']}/artifacts"
+    with fresh_pg_schema(pg_url) as uri:
+        srv = start_server(
+            tmp_path / "srv", "--backend-store-uri", uri, "--artifacts-destination", dest, env=env
+        )
+        try:
+            monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+            monkeypatch.setenv("MLFLOW_SKIP_PIP_REQUIREMENTS_CHECK", "true")
+            mlflow.set_tracking_uri(srv.url)
+            client = mlflow.MlflowClient(srv.url)
+            mlflow.set_experiment("team")
+            model = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+            with mlflow.start_run() as run:
+                mlflow.log_text("on s3", "notes/a.txt")
+                info = mlflow.sklearn.log_model(
+                    model,
+                    name="clf",
+                    pip_requirements=["scikit-learn"],
+                    serialization_format="cloudpickle",
+                )
+            rid = run.info.run_id
+            assert mlflow.artifacts.load_text(f"runs:/{rid}/notes/a.txt") == "on s3"
+            assert [f.path for f in client.list_artifacts(rid, "notes")] == ["notes/a.txt"]
+            exp = run.info.experiment_id
+            found = client.search_logged_models([exp], filter_string="name = 'clf'")
+            assert [m.model_id for m in found] == [info.model_id]
+            loaded = mlflow.sklearn.load_model(f"models:/{info.model_id}")
+            assert list(loaded.predict([[3.0]])) == [1]
+        finally:
+            mlflow.set_tracking_uri(None)
+            srv.stop()
+    assert not (tmp_path / "srv" / "mlartifacts").exists()  # the bytes went to the bucket

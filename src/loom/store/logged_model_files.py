@@ -19,6 +19,7 @@ from loom.errors import ConflictError, NotFoundError, ValidationError
 from loom.store.base import StoreBase, chunks, now_ms
 from loom.store.engine import retrying
 from loom.store.logged_models import DELETED, STATUSES, _entities, _select
+from loom.store.runs import require_run
 from loom.store.schema import (
     LoggedModelFileRow,
     LoggedModelParamRow,
@@ -116,6 +117,17 @@ class LoggedModelFilesMixin(StoreBase):
         with self._write() as conn:
             _require(conn, model_id, live=True)
             conn.execute(update(_L).where(_L.model_id == model_id).values(values))
+            return _entities(conn, [_select(conn, model_id)])[0]
+
+    @retrying
+    def attach_logged_model_run(self, model_id: str, run_id: str) -> LoggedModel:
+        """Make ``run_id`` the source of a model that has none yet (MLflow's LogOutputs
+        after create_external_model); a model with a source keeps it."""
+        with self._write() as conn:
+            require_run(conn, run_id, active=True)
+            _require(conn, model_id, live=True)
+            q = update(_L).where(_L.model_id == model_id, _L.run_id.is_(None))
+            conn.execute(q.values(run_id=run_id, last_update_time=now_ms()))
             return _entities(conn, [_select(conn, model_id)])[0]
 
     @retrying

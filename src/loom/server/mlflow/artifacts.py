@@ -26,7 +26,13 @@ from urllib.parse import quote, unquote
 
 from loom import paths
 from loom.entities import Artifact, Lifecycle
-from loom.errors import MissingObjectError, NotFoundError, ValidationError
+from loom.errors import (
+    ConflictError,
+    LoomError,
+    MissingObjectError,
+    NotFoundError,
+    ValidationError,
+)
 from loom.server.blobs import Upload
 from loom.server.http import BodyTooLarge, Response, json_response
 from loom.server.mlflow import wire
@@ -179,7 +185,7 @@ async def upload(ctx: Ctx, msg: Msg) -> Response:
     target = await asyncio.to_thread(resolve, ctx.store, msg.text("path", required=True))
     if not target.rel:
         raise ValidationError("Name the file to upload, not the artifact root.")
-    paths.check_relative(posixpath.basename(target.rel), "file name")
+    await asyncio.to_thread(_check_shape, ctx.store, target)
     up = await asyncio.to_thread(Upload, ctx.services.blobs)
     try:
         async for chunk in ctx.request.stream():
@@ -192,6 +198,19 @@ async def upload(ctx: Ctx, msg: Msg) -> Response:
         raise
     await asyncio.to_thread(_record, ctx.store, target, Artifact(target.rel, oid, size))
     return json_response({})
+
+
+def _check_shape(store: Any, target: Target) -> None:
+    """A path is a file or a folder, never both: ``a`` and ``a/b`` can't both be files
+    (no tree, and no folder on the client's disk, could hold them)."""
+    below = target.list(store, target.rel)
+    if any(f.path != target.rel for f in below):
+        raise ConflictError(f"{target.rel!r} is a folder of artifacts; it can't be a file too.")
+    parts = target.rel.split("/")
+    for i in range(1, len(parts)):
+        folder = "/".join(parts[:i])
+        if any(f.path == folder for f in target.list(store, folder)):
+            raise ConflictError(f"{folder!r} is a file; {target.rel!r} can't be inside it.")
 
 
 def _record(store: Any, target: Target, artifact: Artifact) -> None:
@@ -233,6 +252,21 @@ def _download_headers(rel: str) -> list[tuple[str, str]]:
     ]
 
 
+class NotImplementedHere(LoomError):
+    code = "NOT_IMPLEMENTED"
+    http_status = 501
+
+
+def multipart(ctx: Ctx, msg: Msg) -> dict[str, Any]:
+    """Multipart uploads go through presigned cloud URLs, which a content-addressed store
+    can't hand out; the client's message test makes it fall back to one PUT."""
+    resolve(ctx.store, msg.text("path", required=True))
+    raise NotImplementedHere(
+        "Multipart upload is not supported for the current artifact repository.",
+        hint="Unset MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD; files are uploaded with one PUT.",
+    )
+
+
 # -- MLflow's ListArtifacts (/api/2.0/mlflow/artifacts/list) ----------------------------
 
 
@@ -258,6 +292,7 @@ def endpoints() -> list[Endpoint]:
         Endpoint("GET", "artifacts/{path}", download, read),
         Endpoint("PUT", "artifacts/{path}", upload, edit, raw=True),  # type: ignore[arg-type]
         Endpoint("DELETE", "artifacts/{path}", delete, edit),
+        Endpoint("POST", "mpu/create/{path}", multipart, edit),
     ]
 
 

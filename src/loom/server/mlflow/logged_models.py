@@ -30,6 +30,7 @@ _FROM_WIRE = {v: k for k, v in _TO_WIRE.items()} | {"1": "PENDING", "2": "READY"
 PLACEHOLDER_FLAVOR = "mlflow"  # until finalize reads the MLmodel file's flavors
 MLMODEL = "MLmodel"
 _MLMODEL_MAX = 1024 * 1024
+EMPTY_TREE = Tree.from_entries([]).oid
 
 
 def artifact_uri(lm: LoggedModel) -> str:
@@ -132,7 +133,7 @@ def _make_ready(ctx: Ctx, lm: LoggedModel) -> LoggedModel:
     ctx.services.blobs.put_bytes(tree.to_bytes())
     flavor = _flavor(ctx, {f.path: f for f in files}.get(MLMODEL))
     lm = ctx.store.finalize_logged_model(lm.model_id, "READY", tree=tree.oid, flavor=flavor)
-    if lm.run_id:
+    if lm.run_id and files:  # an external model has no files: nothing for lineage to join
         try:
             out = RunOutput(lm.name, tree.oid, tree.size, kind="model")
             ctx.store.log_outputs(lm.run_id, [out])
@@ -149,7 +150,7 @@ def _flavor(ctx: Ctx, mlmodel: Any) -> str:
 
     try:
         doc = yaml.safe_load(ctx.services.blobs.read_bytes(mlmodel.hash))
-    except (yaml.YAMLError, UnicodeDecodeError, Exception):  # a client's file: any mess
+    except Exception:  # a client's file, or a missing object: any mess means no flavor
         return PLACEHOLDER_FLAVOR
     flavors = doc.get("flavors") if isinstance(doc, dict) else None
     if not isinstance(flavors, dict) or not flavors:
@@ -222,8 +223,9 @@ def list_files(ctx: Ctx, msg: Msg) -> dict[str, Any]:
 
 
 def log_outputs(ctx: Ctx, msg: Msg) -> dict[str, Any]:
-    """LogOutputs: the models must exist and come from this run (a model's source run is
-    the run it is an output of; another run's outputs aren't recorded)."""
+    """LogOutputs: a model without a source run gets this one; a READY model is recorded
+    as the run's ``model`` output (lineage). ``outputs.model_outputs`` of get_run lists
+    the models a run is the source of."""
     from loom.server.mlflow.runs import run_id
 
     rid = run_id(msg)
@@ -232,6 +234,10 @@ def log_outputs(ctx: Ctx, msg: Msg) -> dict[str, Any]:
         lm = _get(ctx, item.text("model_id", required=True))
         if lm.experiment_id != run.experiment_id:
             raise ValidationError(f"Logged model {lm.model_id} is in another experiment.")
+        if lm.run_id is None:
+            lm = ctx.store.attach_logged_model_run(lm.model_id, rid)
+        if lm.status == "READY" and lm.tree and lm.tree != EMPTY_TREE:
+            ctx.store.log_outputs(rid, [RunOutput(lm.name, lm.tree, kind="model")])
     return {}
 
 
