@@ -143,6 +143,8 @@ def _junk_docs(run_id: str, turn: int) -> list[bytes]:
         "\u202e\u0000\u00ff" * 50,
         "x" * 70_000,
         "../../etc/passwd",
+        "²",
+        "attribute.experiment_id = '²' OR metrics.m > 1e999 AND params.p LIKE '%\u0001'",
     ]
     fields = ["experiment_id", "run_id", "name", "key", "value", "timestamp", "step"]
     fields += ["max_results", "page_token", "filter", "order_by", "metrics", "tags", "params"]
@@ -190,7 +192,9 @@ def _junk_queries(run_id: str) -> list[str]:
     surrogate's bytes, huge numbers, long values, traversal."""
     keys = ["experiment_id", "run_id", "run_uuid", "experiment_name", "max_results"]
     keys += ["metric_key", "page_token", "username", "resource_type", "resource_id", "path"]
-    values = ["", "%00", "%ED%B3%BF", "%FF%FE", "9" * 40, "-1", "x" * 5000, "..%2F..%2Fx"]
+    keys += ["filter", "view_type", "order_by"]
+    values = ["", "%00", "%ED%B3%BF", "%FF%FE", "9" * 40, "-1", "x" * 2000, "..%2F..%2Fx"]
+    values += ["%C2%B2", "%D9%A7"]  # "²" and "٧": digits to str.isdigit(), not to int()
     return ["&".join(f"{k}={v}" for k in keys) for v in [*values, run_id]]
 
 

@@ -88,15 +88,19 @@ def _artifact_experiment(ctx: Ctx, path: str) -> str:
         if parts == [""]:
             raise Forbidden(f"Only an admin may list the artifact root; {ctx.user} is not one.")
         raise ValidationError(f"Invalid artifact path {path!r}.")
-    if not parts[0].isdigit():
+    if not _ascii_digits(parts[0]):
         raise Forbidden(f"{ctx.user} may not reach artifacts at {path!r}.")
     return experiment_key(parts[0])
 
 
 def experiment_key(text: str) -> str:
-    """An experiment id as grants name it: the store reads "007" (and any Unicode
-    digits) as 7, so a grant on "7" must be the one that counts for them."""
-    return str(int(text)) if text.isdigit() and len(text) <= 18 else text
+    """An experiment id as grants name it: the store reads "007" as 7, so a grant on
+    "7" must be the one that counts for it."""
+    return str(int(text)) if _ascii_digits(text) and len(text) <= 18 else text
+
+
+def _ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()  # "²".isdigit(), but int("²") fails
 
 
 def levels(ctx: Ctx, kind: str, resources: Iterable[str]) -> dict[str, str]:
