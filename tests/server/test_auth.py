@@ -162,6 +162,9 @@ def test_no_permissions_hides_an_experiment(srv: AuthServer) -> None:
     assert r.status_code == 403
     r = srv.call("POST", "runs/search", "bob", json={"experiment_ids": [eid]})
     assert r.status_code == 403
+    name = srv.ok("GET", "experiments/get", "alice", params={"experiment_id": eid})
+    by_name = {"experiment_name": name["experiment"]["name"]}
+    assert srv.call("GET", "experiments/get-by-name", "bob", params=by_name).status_code == 403
     assert srv.call("GET", "runs/get", "bob", params={"run_id": run_id}).status_code == 403
     admin = srv.ok("GET", "experiments/search", "root", params={"max_results": 50000})
     assert eid in [e["experiment_id"] for e in admin["experiments"]]
@@ -249,3 +252,43 @@ def test_off_loopback_with_insecure_no_auth_serves(tmp_path: Path) -> None:
     finally:
         proc.stop()
     assert os.path.exists(tmp_path / "insecure" / "loom.db")
+
+
+def test_artifact_paths_are_checked_on_their_experiment(tmp_path: Path) -> None:
+    """The artifact proxy's rule (its first path segment is the experiment id), in
+    process over a real store: no traversal or odd spelling reaches another experiment."""
+    from loom.errors import LoomError
+    from loom.server.auth import authorize
+    from loom.server.http import Request
+    from loom.server.routing import Access, Ctx, Msg
+    from loom.server.services import Services
+    from loom.server.settings import ServerSettings
+
+    settings = ServerSettings(backend_store_uri=f"sqlite:///{tmp_path / 'loom.db'}", auth=True)
+    services = Services(settings)
+    try:
+        check_schema(services.store, upgrade=False)
+        services.store.create_user("bob", _hash("bob-secret-1"))
+        open_, closed = (services.store.create_experiment(n).experiment_id for n in "ab")
+        services.store.set_permission("bob", "experiment", closed, "NO_PERMISSIONS")
+        ctx = Ctx(services, Request({"type": "http", "method": "GET", "path": "/"}, None), "bob")  # type: ignore[arg-type]
+        read = Access("artifact_path", "READ", "path")
+
+        def status(path: str, access: Access = read) -> int:
+            try:
+                authorize(ctx, access, Msg({"path": path}))
+            except LoomError as exc:
+                return exc.http_status
+            return 200
+
+        assert status(f"{open_}/run/artifacts/model.pkl") == 200
+        assert status(f"{closed}/run/artifacts/model.pkl") == 403
+        assert status(f"0{closed}/run/artifacts/x") == 403  # "02" is experiment 2
+        assert status(f"{open_}/../{closed}/run/artifacts/x") == 400
+        assert status(f"{open_}//x") == 400 and status(f"{open_}\\..\\x") == 400
+        assert status("") == 403 and status("models/x") == 403  # the root: admins only
+        assert status(f"{open_}/run/artifacts/x", Access("artifact_path", "EDIT", "path")) == 403
+        ctx.request.scope["loom.admin"] = True  # what authenticate sets for an admin
+        assert status(f"{closed}/run/artifacts/x") == 200 and status("") == 200
+    finally:
+        services.close()

@@ -69,11 +69,14 @@ def users_add(
     uri: str | None = STORE,
 ) -> None:
     """Add user NAME (asks for the password twice)."""
+    from loom.errors import AlreadyExistsError
     from loom.server.auth import passwords
 
     passwords.check_user_name(name)
-    hashed = passwords.hash_password(_password(password_stdin))
     with _store(uri) as store:
+        if store.get_user(name) is not None:  # before asking for a password in vain
+            raise AlreadyExistsError(f"A user named {name!r} already exists.")
+        hashed = passwords.hash_password(_password(password_stdin))
         store.create_user(name, hashed, is_admin=admin)
     output.say(f"Added {'admin ' if admin else ''}user {name}.")
 

@@ -102,9 +102,9 @@ class LoomServer:
                 if found is None or found is True:
                     raise _no_route(request, router)
                 endpoint, captured = found
-                request.user = await self._run(auth.authenticate, self.services, request)
+                await self._authenticate(request)
                 return await self._dispatch(endpoint, captured, request)
-            request.user = await self._run(auth.authenticate, self.services, request)
+            await self._authenticate(request)
             return _NATIVE
         except LoomError as exc:
             response = error_response(exc, mlflow_status(exc))
@@ -132,9 +132,13 @@ class LoomServer:
             msg = Msg(loads(await request.body()))
         if captured:
             msg = Msg({**msg.doc, **captured}, msg.multi)
-        await self._run(auth.authorize, ctx, e.access, msg)
-        result = await self._run(e.handler, ctx, msg)
+        result = await self._run(_authorized, e, ctx, msg)  # one trip to the pool, not two
         return result if isinstance(result, Response) else json_response(result)
+
+    async def _authenticate(self, request: Request) -> None:
+        """Who is calling (before any body is read); no trip to the pool when auth is off."""
+        if self.settings.auth:
+            request.user = await self._run(auth.authenticate, self.services, request)
 
     async def _run(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
@@ -169,6 +173,11 @@ class LoomServer:
 
 
 _NATIVE = Response(0)  # a marker: the request goes to the native app
+
+
+def _authorized(e: Endpoint, ctx: Ctx, msg: Msg) -> Any:
+    auth.authorize(ctx, e.access, msg)
+    return e.handler(ctx, msg)
 
 
 def _no_route(request: Request, router: Router) -> LoomError:

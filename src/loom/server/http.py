@@ -65,7 +65,7 @@ class Request:
         if self._body is not None:
             return self._body
         declared = self.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
+        if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise _too_large(limit)
         chunks: list[bytes] = []
         size = 0

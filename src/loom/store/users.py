@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import String, and_, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from loom.errors import AlreadyExistsError, NotFoundError, ValidationError
@@ -79,7 +80,7 @@ class UsersMixin(StoreBase):
     def get_user(self, name: str) -> User | None:
         """The user, or None: one primary-key lookup (every request makes it)."""
         with self._read() as conn:
-            row = conn.execute(select(UserRow).where(UserRow.name == name)).first()
+            row = conn.execute(_USER, {"name": name}).first()
         return _user(row) if row is not None else None
 
     @retrying
@@ -137,9 +138,8 @@ class UsersMixin(StoreBase):
     @retrying
     def token_user(self, token_hash: str) -> User | None:
         """The user who owns the token with this hash, or None: one index lookup."""
-        q = select(UserRow).join(ApiTokenRow, ApiTokenRow.user == UserRow.name)
         with self._read() as conn:
-            row = conn.execute(q.where(ApiTokenRow.token_hash == token_hash)).first()
+            row = conn.execute(_TOKEN_USER, {"hash": token_hash}).first()
         return _user(row) if row is not None else None
 
     @retrying
@@ -216,23 +216,58 @@ class UsersMixin(StoreBase):
                 .values(resource=new)
             )
 
-    # --- what a request's resource belongs to ---
+    @retrying
+    def grant_of(self, user: str, kind: str, resource: str) -> str | None:
+        """The level granted to ``user`` on one resource, or None: one primary-key lookup."""
+        with self._read() as conn:
+            found = conn.execute(_GRANT, {"user": user, "kind": kind, "resource": resource})
+            return found.scalar_one_or_none()
+
+    # --- what a request's resource belongs to, and the caller's grant there ---
 
     @retrying
-    def experiment_of_run(self, run_id: str) -> str | None:
+    def run_grant(self, user: str, run_id: str) -> tuple[str, str | None] | None:
+        """The run's experiment id and ``user``'s grant on it (None: no grant), in one
+        query (every logged metric asks); None if there is no such run."""
         with self._read() as conn:
-            eid = conn.execute(
-                select(RunRow.experiment_id).where(RunRow.run_id == run_id)
-            ).scalar_one_or_none()
-        return None if eid is None else str(eid)
+            row = conn.execute(_RUN_GRANT, {"user": user, "key": run_id}).first()
+        return None if row is None else (str(row[0]), row[1])
 
     @retrying
-    def experiment_of_logged_model(self, model_id: str) -> str | None:
+    def logged_model_grant(self, user: str, model_id: str) -> tuple[str, str | None] | None:
         with self._read() as conn:
-            eid = conn.execute(
-                select(LoggedModelRow.experiment_id).where(LoggedModelRow.model_id == model_id)
-            ).scalar_one_or_none()
-        return None if eid is None else str(eid)
+            row = conn.execute(_LOGGED_MODEL_GRANT, {"user": user, "key": model_id}).first()
+        return None if row is None else (str(row[0]), row[1])
+
+
+# Built once: building and keying a statement costs more than SQLite's whole lookup,
+# and these run on every authenticated request.
+_USER = select(UserRow).where(UserRow.name == bindparam("name"))
+_TOKEN_USER = (
+    select(UserRow)
+    .join(ApiTokenRow, ApiTokenRow.user == UserRow.name)
+    .where(ApiTokenRow.token_hash == bindparam("hash"))
+)
+_GRANT = select(PermissionRow.level).where(
+    PermissionRow.user == bindparam("user"),
+    PermissionRow.kind == bindparam("kind"),
+    PermissionRow.resource == bindparam("resource"),
+)
+
+
+def _owner_grant(experiment_id: Any, key: Any) -> Any:
+    """The owner's experiment id and the user's grant on that experiment."""
+    grant = and_(
+        PermissionRow.user == bindparam("user"),
+        PermissionRow.kind == "experiment",
+        PermissionRow.resource == cast(experiment_id, String),
+    )
+    q = select(experiment_id, PermissionRow.level).outerjoin(PermissionRow, grant)
+    return q.where(key == bindparam("key"))
+
+
+_RUN_GRANT = _owner_grant(RunRow.experiment_id, RunRow.run_id)
+_LOGGED_MODEL_GRANT = _owner_grant(LoggedModelRow.experiment_id, LoggedModelRow.model_id)
 
 
 def _check(kind: str, level: str) -> None:

@@ -42,34 +42,43 @@ def authorize(ctx: Ctx, access: Access, msg: Msg) -> None:
         return
     if access.kind == "admin":
         raise Forbidden(f"Only an admin may do this; {ctx.user} is not one.")
-    target = _target(ctx, access, msg)
-    if target is not None:
-        require(ctx, target[0], [target[1]], access.level)
+    found = _grant(ctx, access, msg)
+    if found is not None:
+        kind, resource, granted = found
+        check(
+            ctx, kind, resource, granted or ctx.services.settings.default_permission, access.level
+        )
 
 
-def _target(ctx: Ctx, access: Access, msg: Msg) -> tuple[str, str] | None:
-    """(permission kind, resource) the call acts on; None when it names nothing that exists."""
-    key = access.key or ""
-    store = ctx.store
+def _grant(ctx: Ctx, access: Access, msg: Msg) -> tuple[str, str, str | None] | None:
+    """(permission kind, resource, the caller's grant there) for the resource the call
+    acts on; None when it names nothing that exists."""
+    key, store, user = access.key or "", ctx.store, str(ctx.user)
+    if access.kind in ("run", "logged_model"):
+        if access.kind == "run":
+            run_id = msg.text(key) or msg.text("run_uuid")  # as runs.run_id reads it
+            owner = store.run_grant(user, run_id) if run_id else None
+        else:
+            model_id = msg.text(key)
+            owner = store.logged_model_grant(user, model_id) if model_id else None
+        return None if owner is None else ("experiment", owner[0], owner[1])
     if access.kind == "experiment":
-        return "experiment", experiment_key(msg.text(key) or DEFAULT_EXPERIMENT)
-    if access.kind == "experiment_name":
+        resource = experiment_key(msg.text(key) or DEFAULT_EXPERIMENT)
+    elif access.kind == "experiment_name":
         found = store.get_experiment_by_name(msg.text(key, default=""))
-        return ("experiment", found.experiment_id) if found is not None else None
-    if access.kind == "run":
-        run_id = msg.text(key) or msg.text("run_uuid")  # as runs.run_id reads it
-        eid = store.experiment_of_run(run_id) if run_id else None
-        return ("experiment", eid) if eid is not None else None
-    if access.kind == "logged_model":
-        model_id = msg.text(key)
-        eid = store.experiment_of_logged_model(model_id) if model_id else None
-        return ("experiment", eid) if eid is not None else None
-    if access.kind == "model":
-        name = msg.text(key)
-        return ("model", name) if name else None
-    if access.kind == "artifact_path":
-        return "experiment", _artifact_experiment(ctx, msg.text(key, default=""))
-    raise Forbidden(f"This call's access rule ({access.kind}) is unknown; refused.")
+        if found is None:
+            return None
+        resource = found.experiment_id
+    elif access.kind == "artifact_path":
+        resource = _artifact_experiment(ctx, msg.text(key, default=""))
+    elif access.kind == "model":
+        resource = msg.text(key)
+        if not resource:
+            return None
+        return "model", resource, store.grant_of(user, "model", resource)
+    else:
+        raise Forbidden(f"This call's access rule ({access.kind}) is unknown; refused.")
+    return "experiment", resource, store.grant_of(user, "experiment", resource)
 
 
 def _artifact_experiment(ctx: Ctx, path: str) -> str:
@@ -79,15 +88,19 @@ def _artifact_experiment(ctx: Ctx, path: str) -> str:
         if parts == [""]:
             raise Forbidden(f"Only an admin may list the artifact root; {ctx.user} is not one.")
         raise ValidationError(f"Invalid artifact path {path!r}.")
-    if not parts[0].isdigit():
+    if not _ascii_digits(parts[0]):
         raise Forbidden(f"{ctx.user} may not reach artifacts at {path!r}.")
     return experiment_key(parts[0])
 
 
 def experiment_key(text: str) -> str:
-    """An experiment id as grants name it: the store reads "007" (and any Unicode
-    digits) as 7, so a grant on "7" must be the one that counts for them."""
-    return str(int(text)) if text.isdigit() and len(text) <= 18 else text
+    """An experiment id as grants name it: the store reads "007" as 7, so a grant on
+    "7" must be the one that counts for it."""
+    return str(int(text)) if _ascii_digits(text) and len(text) <= 18 else text
+
+
+def _ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()  # "²".isdigit(), but int("²") fails
 
 
 def levels(ctx: Ctx, kind: str, resources: Iterable[str]) -> dict[str, str]:
@@ -103,14 +116,17 @@ def require(ctx: Ctx, kind: str, resources: Iterable[str], level: str) -> None:
     if unrestricted(ctx):
         return
     for resource, have in levels(ctx, kind, resources).items():
-        if rank(have) < rank(level):
-            noun = "experiment" if kind == "experiment" else "registered model"
-            flag = "--experiment" if kind == "experiment" else "--model"
-            raise Forbidden(
-                f"{ctx.user} has {have} on {noun} {resource!r}; this call needs {level}.",
-                hint=f"An admin can grant it: loom server grant {ctx.user} {level} "
-                f"{flag} {resource}",
-            )
+        check(ctx, kind, resource, have, level)
+
+
+def check(ctx: Ctx, kind: str, resource: str, have: str, need: str) -> None:
+    if rank(have) < rank(need):
+        noun = "experiment" if kind == "experiment" else "registered model"
+        flag = "--experiment" if kind == "experiment" else "--model"
+        raise Forbidden(
+            f"{ctx.user} has {have} on {noun} {resource!r}; this call needs {need}.",
+            hint=f"An admin can grant it: loom server grant {ctx.user} {need} {flag} {resource}",
+        )
 
 
 def readable(ctx: Ctx, kind: str, resources: Iterable[str]) -> set[str]:
