@@ -243,8 +243,11 @@ def test_registry_errors_are_mlflow_errors(server, store, mlflow_client) -> None
         assert _error_code(exc.value) == "INVALID_PARAMETER_VALUE", exc.value
 
 
-def test_sklearn_model_registered_and_loaded_by_alias(mlflow_client) -> None:
+def test_sklearn_model_registered_and_loaded_by_alias(mlflow_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Through the artifact proxy: log_model, register_model, an alias, load by alias."""
+    # no subprocess inferring requirements, no check of them on load: not what's tested
+    monkeypatch.setenv("MLFLOW_SKIP_PIP_REQUIREMENTS_CHECK", "true")
+    monkeypatch.setenv("MLFLOW_REQUIREMENTS_INFERENCE_TIMEOUT", "1")
     import mlflow
     import numpy as np
     from sklearn.linear_model import LinearRegression
@@ -254,7 +257,12 @@ def test_sklearn_model_registered_and_loaded_by_alias(mlflow_client) -> None:
     name = _name("sk")
     mlflow.set_experiment(_name("exp"))
     with mlflow.start_run():
-        info = mlflow.sklearn.log_model(model, name="model", pip_requirements=["scikit-learn"])
+        info = mlflow.sklearn.log_model(  # cloudpickle: importing skops alone takes 2 s
+            model,
+            name="model",
+            pip_requirements=["scikit-learn"],
+            serialization_format="cloudpickle",
+        )
     mv = mlflow.register_model(info.model_uri, name)
     mlflow_client.set_registered_model_alias(name, "champion", mv.version)
     loaded = mlflow.pyfunc.load_model(f"models:/{name}@champion")
