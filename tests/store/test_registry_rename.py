@@ -27,6 +27,12 @@ def test_rename_takes_versions_tags_aliases_history_and_grants(store: Store) -> 
         conn.execute(
             sa.insert(PermissionRow).values(user="ann", kind="model", resource="old", level="EDIT")
         )
+        # a grant made on a name no model had yet: it must not open the renamed model
+        conn.execute(
+            sa.insert(PermissionRow).values(
+                user="ann", kind="model", resource="new", level="MANAGE"
+            )
+        )
 
     renamed = store.rename_registered_model("old", "new")
     assert (renamed.name, renamed.description, renamed.tags) == ("new", "desc", {"team": "search"})
@@ -36,8 +42,8 @@ def test_rename_takes_versions_tags_aliases_history_and_grants(store: Store) -> 
     with pytest.raises(NotFoundError):
         store.get_registered_model("old")
     with store._read() as conn:
-        grants = conn.execute(sa.select(PermissionRow.resource)).scalars().all()
-    assert grants == ["new"]
+        grants = conn.execute(sa.select(PermissionRow.resource, PermissionRow.level)).all()
+    assert [tuple(g) for g in grants] == [("new", "EDIT")]
     # the next version continues the numbering
     assert store.create_model_version("new", "src", tree(3))[0].version == 3
 

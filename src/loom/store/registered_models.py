@@ -107,26 +107,35 @@ class RegisteredModelsMixin(StoreBase):
         """Give the model, its versions, tags, alias history and grants a new name;
         AlreadyExistsError if ``new_name`` is taken (by a deleted model too)."""
         new_name = check_model_name(new_name)
-        with self._write() as conn:
-            lock_model(conn, name, active=True)
-            if name != new_name:
-                if _select(conn, new_name) is not None:
-                    raise AlreadyExistsError(
-                        f"Can't rename {name!r}: a registered model named {new_name!r} exists.",
-                        hint="Pick another name, or rename or delete that model first.",
-                        name=new_name,
+        taken = AlreadyExistsError(
+            f"Can't rename {name!r}: a registered model named {new_name!r} exists.",
+            hint="Pick another name (a deleted model keeps its name until restored).",
+            name=new_name,
+        )
+        try:
+            with self._write() as conn:
+                lock_model(conn, name, active=True)
+                if name != new_name:
+                    if _select(conn, new_name) is not None:
+                        raise taken
+                    # versions, tags and alias events follow by ON UPDATE CASCADE
+                    conn.execute(
+                        update(_M)
+                        .where(_M.name == name)
+                        .values(name=new_name, last_update_time=now_ms())
                     )
-                # versions, tags and alias events follow by ON UPDATE CASCADE
-                conn.execute(
-                    update(_M)
-                    .where(_M.name == name)
-                    .values(name=new_name, last_update_time=now_ms())
-                )
-                p = PermissionRow
-                conn.execute(
-                    update(p).where(p.kind == "model", p.resource == name).values(resource=new_name)
-                )
-            return model_entities(conn, [_select(conn, new_name)])[0]
+                    # the model's grants go with it; grants made on the new name while no
+                    # model had it must not open the renamed model to anyone
+                    p = PermissionRow
+                    conn.execute(delete(p).where(p.kind == "model", p.resource == new_name))
+                    conn.execute(
+                        update(p)
+                        .where(p.kind == "model", p.resource == name)
+                        .values(resource=new_name)
+                    )
+                return model_entities(conn, [_select(conn, new_name)])[0]
+        except IntegrityError as exc:  # another rename or create took it meanwhile
+            raise taken from exc
 
     def delete_registered_model(self, name: str) -> None:
         """Soft delete: the model, its versions and alias history stay, hidden from lists;
