@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from loom.store import Store
@@ -44,7 +45,7 @@ def _error_code(exc: BaseException) -> str:
     return getattr(exc, "error_code", "")
 
 
-def test_registered_model_lifecycle(mlflow_client) -> None:
+def test_registered_model_lifecycle(server, mlflow_client) -> None:  # type: ignore[no-untyped-def]
     from mlflow.exceptions import MlflowException
 
     name = _name()
@@ -54,6 +55,8 @@ def test_registered_model_lifecycle(mlflow_client) -> None:
     with pytest.raises(MlflowException) as exc:
         mlflow_client.create_registered_model(name)
     assert _error_code(exc.value) == "RESOURCE_ALREADY_EXISTS"
+    raw = httpx.post(f"{server.url}/api/2.0/mlflow/registered-models/create", json={"name": name})
+    assert raw.status_code == 400  # as MLflow answers it
     mlflow_client.update_registered_model(name, description="better")
     mlflow_client.set_registered_model_tag(name, "stage", "dev")
     mlflow_client.delete_registered_model_tag(name, "team")
