@@ -84,4 +84,7 @@ def _s3_endpoint() -> str | None:
 
 
 def register(app: typer.Typer) -> None:
+    from loom.cli import server_users
+
+    server_users.register(server_app)
     app.add_typer(server_app, name="server")

@@ -39,6 +39,7 @@ access_log = logging.getLogger("loom.server.access")
 
 MLFLOW_PREFIXES = ("/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/")
 ARTIFACT_PREFIXES = ("/api/2.0/mlflow-artifacts/", "/ajax-api/2.0/mlflow-artifacts/")
+MLFLOW_V3_PREFIXES = ("/api/3.0/mlflow/", "/ajax-api/3.0/mlflow/")
 
 
 class MethodNotAllowed(LoomError):
@@ -55,12 +56,14 @@ class LoomServer:
 
     def __init__(self, settings: ServerSettings, services: Services | None = None) -> None:
         from loom.server import mlflow
+        from loom.server.auth import api as auth_api
 
         self.settings = settings
         self.services = services or Services(settings)
         self.routers = [
-            Router(MLFLOW_PREFIXES, mlflow.endpoints()),
+            Router(MLFLOW_PREFIXES, [*mlflow.endpoints(), *auth_api.endpoints()]),
             Router(ARTIFACT_PREFIXES, mlflow.artifact_endpoints()),
+            Router(MLFLOW_V3_PREFIXES, auth_api.v3_endpoints()),
         ]
         self.pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="loom-server")
         self.guard = guard.Guard(settings)
@@ -108,18 +111,15 @@ class LoomServer:
                 if found is None or found is True:
                     raise _no_route(request, router)
                 endpoint, captured = found
-                if endpoint.raw:
-                    return await self._raw(endpoint, captured, request)
-                body = b"" if request.method in ("GET", "HEAD") else await request.body()
-                if endpoint.small and self.inline:
-                    return self._call(endpoint, captured, request, body)
-                # one hop to a worker thread for auth, parsing and the handler: each hop
-                # costs as much as a small store write
-                return await self._run(self._call, endpoint, captured, request, body)
-            request.user = await self._run(auth.authenticate, self.services, request)
+                await self._authenticate(request)
+                return await self._dispatch(endpoint, captured, request)
+            await self._authenticate(request)
             return _NATIVE
         except LoomError as exc:
-            return error_response(exc, mlflow_status(exc))
+            response = error_response(exc, mlflow_status(exc))
+            if response.status == 401:
+                response.headers.append(auth.CHALLENGE)
+            return response
         except Exception:
             log.exception("Unexpected error in %s %s", request.method, request.path)
             return error_response(
@@ -129,29 +129,34 @@ class LoomServer:
                 )
             )
 
-    def _call(
-        self, e: Endpoint, captured: dict[str, str], request: Request, body: bytes
-    ) -> Response:
-        """Authenticate, parse, authorize and handle, on a worker thread."""
-        request.user = auth.authenticate(self.services, request)
-        ctx = Ctx(self.services, request, request.user)
+    def _call(self, e: Endpoint, captured: dict[str, str], ctx: Ctx, body: bytes) -> Response:
+        """Parse, authorize and handle (on a worker thread, or inline: see ``inline``)."""
+        request = ctx.request
         if request.method in ("GET", "HEAD"):
             msg = Msg.from_query(request.query())
         else:
             msg = Msg(loads(body))
         if captured:
             msg = Msg({**msg.doc, **captured}, msg.multi)
-        auth.authorize(ctx, e.access, msg)
-        result = e.handler(ctx, msg)
-        return result if isinstance(result, Response) else json_response(result)
+        return _respond(_authorized(e, ctx, msg))
 
-    async def _raw(self, e: Endpoint, captured: dict[str, str], request: Request) -> Response:
-        """An endpoint that reads the request itself (uploads stream their body)."""
-        request.user = await self._run(auth.authenticate, self.services, request)
+    async def _dispatch(self, e: Endpoint, captured: dict[str, str], request: Request) -> Response:
         ctx = Ctx(self.services, request, request.user)
-        msg = Msg(dict(captured))
-        await self._run(auth.authorize, ctx, e.access, msg)
-        return await e.handler(ctx, msg)  # type: ignore[misc]
+        if e.raw:  # an upload: the handler streams the body itself
+            msg = Msg(dict(captured))
+            await self._run(auth.authorize, ctx, e.access, msg)
+            return await e.handler(ctx, msg)  # type: ignore[misc]
+        body = b"" if request.method in ("GET", "HEAD") else await request.body()
+        if e.small and self.inline:
+            return self._call(e, captured, ctx, body)
+        # one trip to a worker thread for parsing, authorization and the handler: each
+        # trip costs about as much as a small store write
+        return await self._run(self._call, e, captured, ctx, body)
+
+    async def _authenticate(self, request: Request) -> None:
+        """Who is calling (before any body is read); no trip to the pool when auth is off."""
+        if self.settings.auth:
+            request.user = await self._run(auth.authenticate, self.services, request)
 
     async def _run(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
@@ -186,6 +191,15 @@ class LoomServer:
 
 
 _NATIVE = Response(0)  # a marker: the request goes to the native app
+
+
+def _respond(result: Any) -> Response:
+    return result if isinstance(result, Response) else json_response(result)
+
+
+def _authorized(e: Endpoint, ctx: Ctx, msg: Msg) -> Any:
+    auth.authorize(ctx, e.access, msg)
+    return e.handler(ctx, msg)
 
 
 def _no_route(request: Request, router: Router) -> LoomError:

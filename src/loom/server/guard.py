@@ -22,7 +22,6 @@ from loom.server.http import Request
 from loom.server.settings import ServerSettings
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
-_JSON_TYPES = ("application/json", "")  # "" : a body-less write (DELETE ?name=…)
 
 
 class Forbidden(LoomError):
@@ -59,25 +58,55 @@ class Guard:
 
     def _write(self, request: Request) -> None:
         origin = request.headers.get("origin")
+        host = request.headers.get("host", "")
         if origin and origin != "null":
-            same = host_name(urlsplit(origin).netloc) == host_name(request.headers.get("host", ""))
-            if not same and origin.rstrip("/").lower() not in self.origins:
+            if not same_origin(origin, host) and origin.rstrip("/").lower() not in self.origins:
                 raise Forbidden(
                     f"A write from the web page at {origin} is refused (cross-site request).",
                     hint="Allow that origin with `loom server --cors-origins` if you trust it.",
                 )
-        elif origin == "null" or request.headers.get("sec-fetch-site") == "cross-site":
+        elif origin == "null" or request.headers.get("sec-fetch-site") in _OTHER_SITES:
             raise Forbidden(
                 "A cross-site write from a browser is refused.",
                 hint="Call the API from a client, or from a page the server serves.",
             )
         if request.method == "PUT" and request.path.startswith(_UPLOAD_PREFIXES):
             return  # artifact bytes, any content type (a browser can't PUT cross-site unasked)
-        if request.content_type not in _JSON_TYPES:
-            raise Forbidden(
-                f"Writes must send JSON; this one is {request.content_type!r}.",
-                hint="Set Content-Type: application/json.",
-            )
+        kind = request.content_type
+        # a page may POST a body with no Content-Type at all without a preflight: only
+        # body-less writes (DELETE ?name=…) may leave it out
+        if kind == "application/json" or (kind == "" and not _has_body(request)):
+            return
+        raise Forbidden(
+            f"Writes must send JSON; this one is {kind or 'without a Content-Type'!r}.",
+            hint="Set Content-Type: application/json.",
+        )
+
+
+_OTHER_SITES = ("cross-site", "same-site")  # same-site: another origin of the same site
+
+
+def _has_body(request: Request) -> bool:
+    length = request.headers.get("content-length", "").strip()
+    return "transfer-encoding" in request.headers or (length not in ("", "0"))
+
+
+def same_origin(origin: str, host_header: str) -> bool:
+    """Whether a browser's ``Origin`` names this server as the client reached it: the
+    same host name and port (a page on another port of the same machine is another
+    site)."""
+    parts = urlsplit(origin.strip().lower())
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    if default is None:
+        return False
+    try:
+        origin_port = parts.port or default
+        host_port = urlsplit("//" + host_header.strip().lower()).port or default
+    except ValueError:
+        return False
+    return bool(parts.hostname) and (
+        host_name(parts.netloc) == host_name(host_header) and origin_port == host_port
+    )
 
 
 _UPLOAD_PREFIXES = ("/api/2.0/mlflow-artifacts/", "/ajax-api/2.0/mlflow-artifacts/", "/api/v1/")

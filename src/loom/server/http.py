@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,7 +65,7 @@ class Request:
         if self._body is not None:
             return self._body
         declared = self.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
+        if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise _too_large(limit)
         chunks: list[bytes] = []
         size = 0
@@ -154,9 +155,38 @@ def loads(body: bytes) -> Any:
     if not body.strip():
         return {}
     try:
-        return json.loads(body)
+        doc = json.loads(body)
     except ValueError as exc:  # UnicodeDecodeError is a ValueError too
         raise ValidationError(
             f"The request body is not valid JSON: {exc}.",
             hint="Send a JSON object with Content-Type: application/json.",
         ) from None
+    if _ODD_ESCAPE.search(body):  # rare: escaped emoji are pairs, and pairs are fine
+        _only_text(doc)
+    return doc
+
+
+# JSON may escape half of a UTF-16 pair ("\ud83d"), and one without its other half is
+# no text a database can store; nor is NUL ("\u0000") to PostgreSQL
+_ODD_ESCAPE = re.compile(rb"\\u(?:[dD][89a-fA-F][0-9a-fA-F]{2}|0000)")
+
+
+def _only_text(doc: Any) -> None:
+    if isinstance(doc, str):
+        try:
+            doc.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError(
+                "The request body holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is "
+                "not text.",
+                hint="Send valid Unicode.",
+            ) from None
+        if "\0" in doc:
+            raise ValidationError("The request body holds a NUL character (\\u0000) in a string.")
+    elif isinstance(doc, dict):
+        for key, value in doc.items():
+            _only_text(key)
+            _only_text(value)
+    elif isinstance(doc, list):
+        for value in doc:
+            _only_text(value)

@@ -149,13 +149,13 @@ class Msg:
             return default
         if isinstance(value, bool):
             raise bad(key, value, "an integer")
-        if isinstance(value, int):
+        numeric = isinstance(value, float) and value.is_integer()
+        if numeric or (isinstance(value, str) and re.fullmatch(r"-?\d{1,19}", value.strip())):
+            value = int(value)
+        # proto3's int64, which is also what the database's BIGINT columns hold
+        if isinstance(value, int) and -(2**63) <= value < 2**63:
             return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and re.fullmatch(r"-?\d{1,19}", value.strip()):
-            return int(value)
-        raise bad(key, value, "an integer")
+        raise bad(key, value, "a 64-bit integer")
 
     def number(self, key: str, *, required: bool = False) -> Any:
         value = self.doc.get(key)

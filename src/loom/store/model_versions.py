@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Connection, Row, delete, insert, select, tuple_, update
 
@@ -148,6 +149,47 @@ class ModelVersionsMixin(StoreBase):
             return version_entities(conn, rows)
 
     @retrying
+    def find_model_versions(
+        self,
+        *,
+        names: Sequence[str] | None = None,
+        run_ids: Sequence[str] | None = None,
+        keys: Sequence[tuple[str, int]] | None = None,
+        view: ViewType = ViewType.ACTIVE_ONLY,
+    ) -> list[ModelVersion]:
+        """Versions of any model, by name then number: all of them, or those of
+        ``names``, made by ``run_ids``, or named by ``(name, version)`` ``keys``
+        (each given filter narrows). Models that are deleted count as having none."""
+        q = (
+            select(_V)
+            .join(RegisteredModelRow, RegisteredModelRow.name == _V.name)
+            .where(
+                _V.lifecycle_stage.in_(lifecycles(view)),
+                RegisteredModelRow.lifecycle_stage == _ACTIVE,
+            )
+        )
+        filters = [
+            (col, list(values))
+            for col, values in ((_V.name, names), (_V.run_id, run_ids), (_tuple_key(), keys))
+            if values is not None
+        ]
+        if any(not values for _, values in filters):
+            return []
+        # the longest list goes in chunks (bound-variable limits); the others whole
+        filters.sort(key=lambda f: len(f[1]))
+        longest = filters.pop() if filters else None
+        for col, values in filters:
+            q = q.where(col.in_(values))
+        with self._read() as conn:
+            if longest is None:
+                rows = list(conn.execute(q).all())
+            else:
+                col, values = longest
+                rows = [r for part in chunks(values) for r in conn.execute(q.where(col.in_(part)))]
+            rows.sort(key=lambda r: (r.name, r.version))
+            return version_entities(conn, rows)
+
+    @retrying
     def update_model_version(
         self, name: str, version: int | str, description: str | None
     ) -> ModelVersion:
@@ -258,6 +300,10 @@ def _check_semver_free(conn: Connection, name: str, semver: str | None) -> None:
             semver=semver,
             version=taken,
         )
+
+
+def _tuple_key() -> Any:
+    return tuple_(_V.name, _V.version)
 
 
 def _select(conn: Connection, name: str, number: int) -> Row | None:

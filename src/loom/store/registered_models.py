@@ -21,7 +21,12 @@ from loom.store.engine import retrying
 from loom.store.entities import Lifecycle, RegisteredModel, ViewType
 from loom.store.experiments import lifecycles
 from loom.store.registry_checks import check_description, check_model_name
-from loom.store.schema import ModelVersionRow, RegisteredModelRow, RegisteredModelTagRow
+from loom.store.schema import (
+    ModelVersionRow,
+    PermissionRow,
+    RegisteredModelRow,
+    RegisteredModelTagRow,
+)
 from loom.store.upsert import upsert
 from loom.store.validation import validate_key, validate_tags
 
@@ -96,6 +101,41 @@ class RegisteredModelsMixin(StoreBase):
             lock_model(conn, name)
             _touch(conn, name, description=description)
             return model_entities(conn, [_select(conn, name)])[0]
+
+    @retrying
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        """Give the model, its versions, tags, alias history and grants a new name;
+        AlreadyExistsError if ``new_name`` is taken (by a deleted model too)."""
+        new_name = check_model_name(new_name)
+        taken = AlreadyExistsError(
+            f"Can't rename {name!r}: a registered model named {new_name!r} exists.",
+            hint="Pick another name (a deleted model keeps its name until restored).",
+            name=new_name,
+        )
+        try:
+            with self._write() as conn:
+                lock_model(conn, name, active=True)
+                if name != new_name:
+                    if _select(conn, new_name) is not None:
+                        raise taken
+                    # versions, tags and alias events follow by ON UPDATE CASCADE
+                    conn.execute(
+                        update(_M)
+                        .where(_M.name == name)
+                        .values(name=new_name, last_update_time=now_ms())
+                    )
+                    # the model's grants go with it; grants made on the new name while no
+                    # model had it must not open the renamed model to anyone
+                    p = PermissionRow
+                    conn.execute(delete(p).where(p.kind == "model", p.resource == new_name))
+                    conn.execute(
+                        update(p)
+                        .where(p.kind == "model", p.resource == name)
+                        .values(resource=new_name)
+                    )
+                return model_entities(conn, [_select(conn, new_name)])[0]
+        except IntegrityError as exc:  # another rename or create took it meanwhile
+            raise taken from exc
 
     def delete_registered_model(self, name: str) -> None:
         """Soft delete: the model, its versions and alias history stay, hidden from lists;

@@ -13,6 +13,7 @@ from loom.store.datasets import DatasetsMixin
 from loom.store.experiments import ExperimentsMixin
 from loom.store.history import HistoryMixin
 from loom.store.lineage import LineageMixin
+from loom.store.logged_model_files import LoggedModelFilesMixin
 from loom.store.logged_models import LoggedModelsMixin
 from loom.store.model_versions import ModelVersionsMixin
 from loom.store.outputs import OutputsMixin
@@ -20,6 +21,7 @@ from loom.store.registered_models import RegisteredModelsMixin
 from loom.store.runs import RunsMixin
 from loom.store.search.experiments import ExperimentSearchMixin
 from loom.store.search.mixin import SearchMixin
+from loom.store.users import UsersMixin
 from loom.store.writes import TagDeletesMixin, WritesMixin
 
 
@@ -27,6 +29,7 @@ class Store(
     AliasesMixin,
     ModelVersionsMixin,
     RegisteredModelsMixin,
+    LoggedModelFilesMixin,
     LoggedModelsMixin,
     OutputsMixin,
     ExperimentSearchMixin,
@@ -38,9 +41,11 @@ class Store(
     RunsMixin,
     ExperimentsMixin,
     LineageMixin,
+    UsersMixin,
 ):
     """Experiments, runs, params, metrics, tags, inputs, outputs and artifacts in SQL;
-    the model registry (models, versions, alias events) and logged models.
+    the model registry (models, versions, alias events) and logged models; the team
+    server's users, tokens and permissions.
 
     Each method is one transaction; entities come back, never ORM rows.
     """

@@ -221,7 +221,7 @@ def validate_run_id(run_id: object) -> str:
 
 def parse_experiment_id(experiment_id: object) -> int:
     text = str(experiment_id)
-    if not text.isdigit() or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:  # int("²") fails
         raise NotFoundError(
             f"No experiment with id {experiment_id!r}.",
             hint="loom exp list",

@@ -96,7 +96,7 @@ def get_history(ctx: Ctx, msg: Msg) -> dict[str, Any]:
 def _offset(token: str | None) -> int:
     if not token:
         return 0
-    if not token.isdigit():
+    if not (token.isascii() and token.isdigit()):
         raise ValidationError(f"Invalid page token {token!r}.", hint="Pass the token as given.")
     return int(token)
 

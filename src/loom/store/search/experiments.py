@@ -96,7 +96,9 @@ def _comparison(c: Cmp, dialect: str) -> ColumnElement[bool]:
             if c.op in ("LIKE", "ILIKE"):
                 raise ValidationError(f"{c.op} does not apply to experiment_id; use = or IN.")
             ints = [
-                int(v) for v in (value if isinstance(value, tuple) else (value,)) if v.isdigit()
+                int(v)
+                for v in (value if isinstance(value, tuple) else (value,))
+                if v.isascii() and v.isdigit()
             ]
             if c.op in ("=", "IN") and not ints:
                 return false()

@@ -69,7 +69,7 @@ class SearchMixin(StoreBase):
 def _experiment_id(experiment_id: object) -> int:
     # A name here used to match nothing, silently: an empty page looked like "no runs".
     text = str(experiment_id)
-    if not text.isdigit() or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:  # int("²") fails
         raise ValidationError(
             f"search_runs takes experiment ids; {text!r} is not one.",
             hint="Look the id up by name (Client.experiment(name), `loom exp list`); "
