@@ -86,7 +86,7 @@ def experiment_of_artifact_path(path: str) -> str:
     """The experiment a proxy path belongs to, for auth: its first segment, after the
     path is checked. The handlers then refuse a run or model not in that experiment."""
     first = checked_path(path).split("/", 1)[0]
-    if not first.isdigit():
+    if not (first.isascii() and first.isdigit()):
         raise NotFoundError(f"No experiment {first!r} for the artifact path {path!r}.")
     return first
 
@@ -203,14 +203,9 @@ async def upload(ctx: Ctx, msg: Msg) -> Response:
 def _check_shape(store: Any, target: Target) -> None:
     """A path is a file or a folder, never both: ``a`` and ``a/b`` can't both be files
     (no tree, and no folder on the client's disk, could hold them)."""
-    below = target.list(store, target.rel)
-    if any(f.path != target.rel for f in below):
-        raise ConflictError(f"{target.rel!r} is a folder of artifacts; it can't be a file too.")
-    parts = target.rel.split("/")
-    for i in range(1, len(parts)):
-        folder = "/".join(parts[:i])
-        if any(f.path == folder for f in target.list(store, folder)):
-            raise ConflictError(f"{folder!r} is a file; {target.rel!r} can't be inside it.")
+    why = store.file_path_conflict((target.kind, target.owner), target.rel)
+    if why is not None:
+        raise ConflictError(f"Can't upload {target.rel!r}: {why}.")
 
 
 def _record(store: Any, target: Target, artifact: Artifact) -> None:
