@@ -154,13 +154,34 @@ def download(ctx: Ctx, msg: Msg) -> Response:
         chunks: Iterator[bytes] = ctx.services.blobs.read_chunks(found[0].hash)
     except MissingObjectError as exc:
         raise NotFoundError(exc.message, hint=exc.hint) from None
-    return Response(
+    return Download(
         200,
         content_type=_content_type(target.rel),
         headers=_download_headers(target.rel),
         chunks=chunks,
         length=found[0].size,
     )
+
+
+class Download(Response):
+    """A streamed file whose chunks are read on worker threads: a read from a bucket
+    must not stop the event loop (and every other request) while it waits."""
+
+    async def send(self, send: Any) -> None:
+        chunks, self.chunks = iter(self.chunks or ()), ()
+
+        async def relay(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send(message)
+
+        try:
+            await super().send(relay)  # its headers, our body
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()  # the file, if the client went away half way
 
 
 def delete(ctx: Ctx, msg: Msg) -> dict[str, Any]:
