@@ -250,10 +250,13 @@ class LoggedModelFilesMixin(StoreBase):
             q = q.where(_compile(node, self.dialect))
         clauses = []
         for field, ascending in order_by:
-            col = _COLUMNS.get(LOGGED_MODELS.attributes.get(field, ""))
+            name = LOGGED_MODELS.attributes.get(field, "")
+            col = _COLUMNS.get(name)
             if col is None:
                 known = ", ".join(sorted(LOGGED_MODELS.attributes))
                 raise ValidationError(f"Can't order logged models by {field!r}; use {known}.")
+            if self.dialect == "postgresql" and name not in _NUMERIC:
+                col = col.collate("C")  # byte order, as SQLite sorts
             clauses.append(col.asc() if ascending else col.desc())
         clauses += [_L.creation_time.desc(), _L.model_id]
         q = q.order_by(*clauses).offset(offset).limit(max_results + 1)
