@@ -86,6 +86,8 @@ def test_large_binary_round_trip_and_dedup(mlflow_client, server, tmp_path: Path
         ("one/big.bin", oid, len(data)),
         ("two/big.bin", oid, len(data)),
     }
+    outputs = {(o.path, o.hash, o.kind) for o in _store(server).list_outputs(rid)}
+    assert outputs == {("one/big.bin", oid, "file"), ("two/big.bin", oid, "file")}  # lineage
     stored = list((server.cwd / "mlartifacts").rglob(oid[2:] + "*"))
     assert len(stored) == 1  # same bytes twice, stored once
 

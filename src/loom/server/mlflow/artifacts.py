@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from loom import paths
-from loom.entities import Artifact, Lifecycle
+from loom.entities import Artifact, Lifecycle, RunOutput
 from loom.errors import (
     ConflictError,
     LoomError,
@@ -232,6 +232,9 @@ def _check_shape(store: Any, target: Target) -> None:
 def _record(store: Any, target: Target, artifact: Artifact) -> None:
     if target.kind == "run":
         store.log_artifacts(target.owner, [artifact])
+        # as Loom's own log_artifact does: the file is the run's output, for lineage
+        out = RunOutput(artifact.path, artifact.hash, artifact.size, "file")
+        store.log_outputs(target.owner, [out])
     else:
         store.add_logged_model_files(target.owner, [artifact])
 
