@@ -123,6 +123,28 @@ def test_other_experiment_and_deleted_run_are_not_found(server, runs) -> None:  
     assert (status, body) == (200, b"fine")  # the same file through its own experiment
 
 
+def test_logged_model_files_only_through_their_experiment(server, runs) -> None:  # type: ignore[no-untyped-def]
+    a, b = runs["exp_a"], runs["exp_b"]
+    doc = json.dumps({"experiment_id": a, "name": "m"}).encode()
+    status, _, body = raw(
+        server.url,
+        "POST",
+        "/api/2.0/mlflow/logged-models",
+        doc,
+        {"Content-Type": "application/json"},
+    )
+    assert status == 200, body
+    model_id = json.loads(body)["model"]["info"]["model_id"]
+    own = f"{PROXY}/{a}/models/{model_id}/artifacts/MLmodel"
+    assert raw(server.url, "PUT", own, b"flavors: {}")[0] == 200
+    assert raw(server.url, "GET", own)[2] == b"flavors: {}"
+    crossed = f"{PROXY}/{b}/models/{model_id}/artifacts/MLmodel"
+    for method in ("GET", "PUT", "DELETE"):
+        status, _, body = raw(server.url, method, crossed, b"x" if method == "PUT" else None)
+        assert status == 404, (method, status, body)
+    assert raw(server.url, "GET", f"{PROXY}?path={b}/models/{model_id}/artifacts")[0] == 404
+
+
 @pytest.mark.parametrize("name", ["x.html", "x.svg", "x.htm", "x"])
 def test_uploaded_page_comes_back_inert(server, runs, name: str) -> None:  # type: ignore[no-untyped-def]
     page = b"<html><script>alert(document.cookie)</script></html>"

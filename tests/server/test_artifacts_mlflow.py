@@ -32,9 +32,12 @@ def test_log_and_read_artifacts(mlflow_client, tmp_path: Path) -> None:
     (src / "sub" / "deeper" / "c.bin").write_bytes(b"\x00\x01")
     single = tmp_path / "notes.md"
     single.write_text("# notes")
+    odd = tmp_path / "r&d 100% é (1).txt"  # spaces, %, &, non-ASCII: names, not attacks
+    odd.write_text("odd")
     with mlflow.start_run() as run:
         mlflow.log_artifacts(str(src), "data")
         mlflow.log_artifact(str(single))
+        mlflow.log_artifact(str(odd), "odd")
         mlflow.log_text("hello text", "texts/hello.txt")
         mlflow.log_dict({"k": [1, 2]}, "conf/settings.json")
     rid = run.info.run_id
@@ -43,8 +46,11 @@ def test_log_and_read_artifacts(mlflow_client, tmp_path: Path) -> None:
         ("conf", True),
         ("data", True),
         ("notes.md", False),
+        ("odd", True),
         ("texts", True),
     ]
+    assert [f.path for f in mlflow_client.list_artifacts(rid, "odd")] == [f"odd/{odd.name}"]
+    assert mlflow.artifacts.load_text(f"runs:/{rid}/odd/{odd.name}") == "odd"
     assert [f.file_size for f in top if not f.is_dir] == [7]
     nested = mlflow_client.list_artifacts(rid, "data/sub")
     assert [(f.path, f.is_dir) for f in nested] == [
@@ -80,6 +86,8 @@ def test_large_binary_round_trip_and_dedup(mlflow_client, server, tmp_path: Path
         ("one/big.bin", oid, len(data)),
         ("two/big.bin", oid, len(data)),
     }
+    outputs = {(o.path, o.hash, o.kind) for o in _store(server).list_outputs(rid)}
+    assert outputs == {("one/big.bin", oid, "file"), ("two/big.bin", oid, "file")}  # lineage
     stored = list((server.cwd / "mlartifacts").rglob(oid[2:] + "*"))
     assert len(stored) == 1  # same bytes twice, stored once
 

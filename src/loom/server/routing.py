@@ -28,7 +28,9 @@ LEVELS = ("NO_PERMISSIONS", READ, EDIT, MANAGE)
 class Access:
     """What a caller needs: ``level`` on the resource of ``kind`` named by ``key`` in the
     request. ``kind`` is ``experiment``, ``run`` (its experiment), ``model`` (a registered
-    model), ``logged_model`` (its experiment), ``any`` (any signed-in user) or ``admin``."""
+    model), ``logged_model`` (its experiment), ``artifact_path`` (an artifact proxy path:
+    its experiment is ``mlflow.artifacts.experiment_of_artifact_path(path)``), ``any`` (any
+    signed-in user) or ``admin``."""
 
     kind: str
     level: str = READ

@@ -1,4 +1,5 @@
-"""What an MLflow client adds to a logged model: uploaded files, params, tags, its end.
+"""What an MLflow client adds to a logged model: uploaded files, params, tags, its end;
+and what the artifact proxy does to files beyond logging them (conflicts, deletes).
 
 MLflow 3 creates a logged model first (``PENDING``), uploads the package's files into
 the model's own artifact location, then finalizes it ``READY`` or ``FAILED``. The files
@@ -21,6 +22,7 @@ from loom.store.engine import retrying
 from loom.store.logged_models import DELETED, STATUSES, _entities, _select
 from loom.store.runs import require_run
 from loom.store.schema import (
+    ArtifactRow,
     LoggedModelFileRow,
     LoggedModelParamRow,
     LoggedModelRow,
@@ -92,6 +94,37 @@ class LoggedModelFilesMixin(StoreBase):
             if folder:
                 q = q.where(_in_folder(_F.path, folder))
             return [Artifact(r.path, r.hash, r.size) for r in conn.execute(q.order_by(_F.path))]
+
+    @retrying
+    def file_path_conflict(self, owner: tuple[str, str], path: str) -> str | None:
+        """Why ``path`` can't be a new file of a run's artifacts (``("run", run_id)``) or a
+        model's files (``("model", model_id)``): a file above it, or files below it."""
+        table: Any = ArtifactRow if owner[0] == "run" else _F
+        col = table.run_id if owner[0] == "run" else table.model_id
+        parts = path.split("/")
+        above = ["/".join(parts[:i]) for i in range(1, len(parts))]
+        q = select(table.path).where(
+            col == owner[1],
+            or_(table.path.in_(above), and_(table.path > path + "/", table.path < path + "0")),
+        )
+        with self._read() as conn:
+            found = conn.execute(q.limit(1)).scalar()
+        if found is None:
+            return None
+        if found in above:
+            return f"{found!r} is a file; {path!r} can't be inside it"
+        return f"{path!r} is a folder of artifacts; it can't be a file too"
+
+    @retrying
+    def delete_artifacts(self, run_id: str, path: str) -> int:
+        """Forget a run's artifact ``path``, or every one under the folder ``path``; how
+        many. The bytes stay until gc: other runs may name the same object."""
+        paths.check_relative(path, "artifact path")
+        a = ArtifactRow
+        with self._write() as conn:
+            require_run(conn, run_id, active=True)
+            q = delete(a).where(a.run_id == run_id, _in_folder(a.path, path))
+            return int(conn.execute(q).rowcount or 0)
 
     @retrying
     def delete_logged_model_files(self, model_id: str, path: str) -> int:
@@ -217,10 +250,13 @@ class LoggedModelFilesMixin(StoreBase):
             q = q.where(_compile(node, self.dialect))
         clauses = []
         for field, ascending in order_by:
-            col = _COLUMNS.get(LOGGED_MODELS.attributes.get(field, ""))
+            name = LOGGED_MODELS.attributes.get(field, "")
+            col = _COLUMNS.get(name)
             if col is None:
                 known = ", ".join(sorted(LOGGED_MODELS.attributes))
                 raise ValidationError(f"Can't order logged models by {field!r}; use {known}.")
+            if self.dialect == "postgresql" and name not in _NUMERIC:
+                col = col.collate("C")  # byte order, as SQLite sorts
             clauses.append(col.asc() if ascending else col.desc())
         clauses += [_L.creation_time.desc(), _L.model_id]
         q = q.order_by(*clauses).offset(offset).limit(max_results + 1)

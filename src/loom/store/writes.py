@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select
 
-from loom import paths
 from loom.errors import ConflictError, NotFoundError
 from loom.store.base import StoreBase, chunks
 from loom.store.engine import retrying
@@ -143,17 +142,6 @@ class WritesMixin(StoreBase):
                 )
             rows = conn.execute(q.order_by(ArtifactRow.path)).all()
             return [Artifact(r.path, r.hash, r.size) for r in rows]
-
-    @retrying
-    def delete_artifacts(self, run_id: str, path: str) -> int:
-        """Forget the artifact ``path``, or every one under the folder ``path``; how many.
-        The bytes stay until gc: other runs may hold the same object."""
-        paths.check_relative(path, "artifact path")
-        a = ArtifactRow
-        in_folder = (a.path == path) | ((a.path >= path + "/") & (a.path < path + "0"))
-        with self._write() as conn:
-            require_run(conn, run_id, active=True)
-            return int(conn.execute(delete(a).where(a.run_id == run_id, in_folder)).rowcount or 0)
 
     @retrying
     def artifact_hashes(self) -> set[str]:

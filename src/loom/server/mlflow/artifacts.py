@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from loom import paths
-from loom.entities import Artifact, Lifecycle
+from loom.entities import Artifact, Lifecycle, RunOutput
 from loom.errors import (
     ConflictError,
     LoomError,
@@ -86,7 +86,7 @@ def experiment_of_artifact_path(path: str) -> str:
     """The experiment a proxy path belongs to, for auth: its first segment, after the
     path is checked. The handlers then refuse a run or model not in that experiment."""
     first = checked_path(path).split("/", 1)[0]
-    if not first.isdigit():
+    if not (first.isascii() and first.isdigit()):
         raise NotFoundError(f"No experiment {first!r} for the artifact path {path!r}.")
     return first
 
@@ -154,13 +154,34 @@ def download(ctx: Ctx, msg: Msg) -> Response:
         chunks: Iterator[bytes] = ctx.services.blobs.read_chunks(found[0].hash)
     except MissingObjectError as exc:
         raise NotFoundError(exc.message, hint=exc.hint) from None
-    return Response(
+    return Download(
         200,
         content_type=_content_type(target.rel),
         headers=_download_headers(target.rel),
         chunks=chunks,
         length=found[0].size,
     )
+
+
+class Download(Response):
+    """A streamed file whose chunks are read on worker threads: a read from a bucket
+    must not stop the event loop (and every other request) while it waits."""
+
+    async def send(self, send: Any) -> None:
+        chunks, self.chunks = iter(self.chunks or ()), ()
+
+        async def relay(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send(message)
+
+        try:
+            await super().send(relay)  # its headers, our body
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()  # the file, if the client went away half way
 
 
 def delete(ctx: Ctx, msg: Msg) -> dict[str, Any]:
@@ -203,19 +224,17 @@ async def upload(ctx: Ctx, msg: Msg) -> Response:
 def _check_shape(store: Any, target: Target) -> None:
     """A path is a file or a folder, never both: ``a`` and ``a/b`` can't both be files
     (no tree, and no folder on the client's disk, could hold them)."""
-    below = target.list(store, target.rel)
-    if any(f.path != target.rel for f in below):
-        raise ConflictError(f"{target.rel!r} is a folder of artifacts; it can't be a file too.")
-    parts = target.rel.split("/")
-    for i in range(1, len(parts)):
-        folder = "/".join(parts[:i])
-        if any(f.path == folder for f in target.list(store, folder)):
-            raise ConflictError(f"{folder!r} is a file; {target.rel!r} can't be inside it.")
+    why = store.file_path_conflict((target.kind, target.owner), target.rel)
+    if why is not None:
+        raise ConflictError(f"Can't upload {target.rel!r}: {why}.")
 
 
 def _record(store: Any, target: Target, artifact: Artifact) -> None:
     if target.kind == "run":
         store.log_artifacts(target.owner, [artifact])
+        # as Loom's own log_artifact does: the file is the run's output, for lineage
+        out = RunOutput(artifact.path, artifact.hash, artifact.size, "file")
+        store.log_outputs(target.owner, [out])
     else:
         store.add_logged_model_files(target.owner, [artifact])
 

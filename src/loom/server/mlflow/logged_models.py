@@ -9,6 +9,7 @@ version can name it, and the run records it as a ``model`` output for lineage.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from loom.objects.tree import Tree, TreeEntry
 from loom.server.mlflow import wire
 from loom.server.routing import ANY_USER, EDIT, MANAGE, READ, Access, Ctx, Endpoint, Msg
 from loom.store.logged_models import DELETED
+from loom.store.validation import validate_params
 
 # MLflow's LoggedModelStatus enum on the wire <-> Loom's status
 _TO_WIRE = {
@@ -31,6 +33,7 @@ PLACEHOLDER_FLAVOR = "mlflow"  # until finalize reads the MLmodel file's flavors
 MLMODEL = "MLmodel"
 _MLMODEL_MAX = 1024 * 1024
 EMPTY_TREE = Tree.from_entries([]).oid
+_FLAVOR = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 def artifact_uri(lm: LoggedModel) -> str:
@@ -89,6 +92,7 @@ def logged_model_tree(ctx: Ctx, model_id: str) -> str:
 
 def create(ctx: Ctx, msg: Msg) -> dict[str, Any]:
     name = msg.text("name") or f"model-{uuid.uuid4().hex[:8]}"
+    params = validate_params(wire.pairs(msg, "params"))  # before the model exists
     lm = ctx.store.create_logged_model(
         msg.text("experiment_id", required=True),
         name,
@@ -98,7 +102,6 @@ def create(ctx: Ctx, msg: Msg) -> dict[str, Any]:
         tags=wire.pairs(msg, "tags") or None,
         status="PENDING",
     )
-    params = wire.pairs(msg, "params")
     if params:
         ctx.store.log_logged_model_params(lm.model_id, params)
     return {"model": _models(ctx, [lm])[0]}
@@ -156,7 +159,7 @@ def _flavor(ctx: Ctx, mlmodel: Any) -> str:
     if not isinstance(flavors, dict) or not flavors:
         return PLACEHOLDER_FLAVOR
     names = [str(k) for k in flavors if k != "python_function"] or ["python_function"]
-    return names[0][:64]
+    return names[0] if _FLAVOR.fullmatch(names[0]) else PLACEHOLDER_FLAVOR
 
 
 def delete(ctx: Ctx, msg: Msg) -> dict[str, Any]:
