@@ -285,6 +285,7 @@ def test_artifact_paths_are_checked_on_their_experiment(tmp_path: Path) -> None:
         assert status(f"{closed}/run/artifacts/model.pkl") == 403
         assert status(f"0{closed}/run/artifacts/x") == 403  # "02" is experiment 2
         assert status(f"{open_}/../{closed}/run/artifacts/x") == 400
+        assert status(f"{open_}/%2e%2e/{closed}/x") == 400
         assert status(f"{open_}//x") == 400 and status(f"{open_}\\..\\x") == 400
         assert status("") == 403 and status("models/x") == 403  # the root: admins only
         assert status(f"{open_}/run/artifacts/x", Access("artifact_path", "EDIT", "path")) == 403
