@@ -285,10 +285,45 @@ def test_artifact_paths_are_checked_on_their_experiment(tmp_path: Path) -> None:
         assert status(f"{closed}/run/artifacts/model.pkl") == 403
         assert status(f"0{closed}/run/artifacts/x") == 403  # "02" is experiment 2
         assert status(f"{open_}/../{closed}/run/artifacts/x") == 400
+        assert status(f"{open_}/%2e%2e/{closed}/x") == 400
         assert status(f"{open_}//x") == 400 and status(f"{open_}\\..\\x") == 400
         assert status("") == 403 and status("models/x") == 403  # the root: admins only
         assert status(f"{open_}/run/artifacts/x", Access("artifact_path", "EDIT", "path")) == 403
         ctx.request.scope["loom.admin"] = True  # what authenticate sets for an admin
         assert status(f"{closed}/run/artifacts/x") == 200 and status("") == 200
+    finally:
+        services.close()
+
+
+def test_default_permission_applies_where_no_grant_says_otherwise(tmp_path: Path) -> None:
+    """``loom server --default-permission NO_PERMISSIONS``: only grants open anything."""
+    from loom.server.auth import readable_experiments, readable_models, require_experiments
+    from loom.server.guard import Forbidden
+    from loom.server.http import Request
+    from loom.server.routing import Ctx
+    from loom.server.services import Services
+    from loom.server.settings import ServerSettings
+
+    settings = ServerSettings(
+        backend_store_uri=f"sqlite:///{tmp_path / 'loom.db'}",
+        auth=True,
+        default_permission="NO_PERMISSIONS",
+    )
+    services = Services(settings)
+    try:
+        check_schema(services.store, upgrade=False)
+        services.store.create_user("bob", _hash("bob-secret-1"))
+        a, b, c = (services.store.create_experiment(n).experiment_id for n in "abc")
+        services.store.set_permission("bob", "experiment", b, "READ")
+        services.store.set_permission("bob", "experiment", c, "EDIT")
+        services.store.set_permission("bob", "model", "ranker", "READ")
+        ctx = Ctx(services, Request({"type": "http", "method": "GET", "path": "/"}, None), "bob")  # type: ignore[arg-type]
+        assert readable_experiments(ctx, [a, b, c]) == {b, c}
+        assert readable_models(ctx, ["ranker", "other"]) == {"ranker"}
+        require_experiments(ctx, [c], "EDIT")
+        with pytest.raises(Forbidden, match="has READ on experiment"):
+            require_experiments(ctx, [c, b], "EDIT")
+        with pytest.raises(Forbidden, match="NO_PERMISSIONS"):
+            require_experiments(ctx, [a], "READ")
     finally:
         services.close()

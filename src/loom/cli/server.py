@@ -40,12 +40,25 @@ def server(
     cors_origins: list[str] = typer.Option(
         [], "--cors-origins", help="Web origins whose browser writes are allowed."
     ),
+    default_permission: str = typer.Option(
+        "READ",
+        "--default-permission",
+        help="A user's level where no grant says otherwise: READ, EDIT, MANAGE or NO_PERMISSIONS.",
+    ),
 ) -> None:
     """Serve the tracking store and registry over HTTP (MLflow-compatible)."""
     if ctx.invoked_subcommand is not None:
         return
+    from loom.errors import UsageError
     from loom.server.run import serve
     from loom.server.settings import ServerSettings
+
+    level = default_permission.upper()
+    if level not in ("READ", "EDIT", "MANAGE", "NO_PERMISSIONS"):
+        raise UsageError(
+            f"Unknown --default-permission {default_permission!r}.",
+            hint="Use READ, EDIT, MANAGE or NO_PERMISSIONS.",
+        )
 
     settings = ServerSettings(
         backend_store_uri=_store_uri(backend_store_uri),
@@ -56,6 +69,7 @@ def server(
         insecure_no_auth=insecure_no_auth,
         allowed_hosts=tuple(allowed_hosts),
         cors_origins=tuple(cors_origins),
+        default_permission=level,
         s3_endpoint_url=_s3_endpoint(),
     )
     serve(settings, upgrade=upgrade, say=output.say)

@@ -12,6 +12,7 @@ fields exactly as the handlers do.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import unquote
 
 from loom.errors import ValidationError
 from loom.server.auth.credentials import ADMIN_KEY, unauthenticated
@@ -82,12 +83,14 @@ def _grant(ctx: Ctx, access: Access, msg: Msg) -> tuple[str, str, str | None] | 
 
 
 def _artifact_experiment(ctx: Ctx, path: str) -> str:
-    """Artifact paths start with their experiment's id (``3/<run_id>/artifacts/…``)."""
+    """Artifact paths start with their experiment's id (``3/<run_id>/artifacts/…``);
+    nothing in them may step out of it, not even once more percent-decoded."""
     parts = path.strip("/").split("/")
-    if any(p in ("", ".", "..") or "\\" in p or "\0" in p for p in parts):
-        if parts == [""]:
-            raise Forbidden(f"Only an admin may list the artifact root; {ctx.user} is not one.")
-        raise ValidationError(f"Invalid artifact path {path!r}.")
+    if parts == [""]:
+        raise Forbidden(f"Only an admin may list the artifact root; {ctx.user} is not one.")
+    for candidate in (parts, unquote(path).strip("/").split("/")):
+        if any(p in ("", ".", "..") or "\\" in p or "\0" in p for p in candidate):
+            raise ValidationError(f"Invalid artifact path {path!r}.")
     if not _ascii_digits(parts[0]):
         raise Forbidden(f"{ctx.user} may not reach artifacts at {path!r}.")
     return experiment_key(parts[0])
