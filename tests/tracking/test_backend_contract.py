@@ -24,6 +24,7 @@ from loom.errors import (
 from loom.store.entities import Artifact, Lifecycle, Metric, RunInput, RunStatus, ViewType
 from loom.tracking.backend import Backend, LocalBackend
 
+
 @pytest.fixture(scope="session")
 def loom_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """One server for this process's http tests: (its URL, its SQLite file)."""

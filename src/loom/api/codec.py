@@ -43,7 +43,7 @@ def _number(value: Any) -> Any:
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Rational) and value.denominator == 1:
-        return int(value)
+        return int(value.numerator)
     if isinstance(value, numbers.Real):
         return float(value)
     return value  # the receiver refuses it with its own message
