@@ -184,3 +184,28 @@ def test_objects_upload_only_what_is_missing(server: ServerProc) -> None:
     gone = httpx.get(f"{api}/{'f' * 64}")
     assert gone.status_code == 404 and gone.json()["error_code"] == "MISSING_OBJECT"
     assert httpx.get(server.url + "/api/v1/nope").json()["error_code"] == "ENDPOINT_NOT_FOUND"
+
+
+class Halver:
+    """A generic-flavor model (importable from this module, so it pickles)."""
+
+    def predict(self, data):  # type: ignore[no-untyped-def]
+        return [x / 2 for x in data]
+
+
+def test_a_model_logged_over_http_loads_from_another_cache(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loom.registry import api
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "logger"))
+    run = client.create_run(client.get_or_create_experiment("models").experiment_id)
+    info = api.log_model(Halver(), "model", registered_model_name="halver", client=client,
+                         run_id=run.run_id)  # fmt: skip
+    assert info.registered_model_version is not None
+    client.set_registered_model_alias("halver", "production", info.registered_model_version.version)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "loader"))  # nothing cached here
+    with Client(client.tracking_uri) as other:
+        loaded = api.load_model("models:/halver@production", client=other, trusted=True)
+    assert loaded.predict([2, 4]) == [1, 2]
+    assert list((tmp_path / "loader").rglob("model.pkl"))  # downloaded and verified

@@ -64,13 +64,17 @@ class HttpBackend(Backend):
         token = token or os.environ.get("LOOM_TRACKING_TOKEN")
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http: httpx.Client | None = None
+        self._pid = os.getpid()
 
     @property
     def http(self) -> httpx.Client:
-        if self._http is None:
+        """One keep-alive connection pool; a forked child opens its own (sharing the
+        parent's sockets would mix the two processes' answers)."""
+        if self._http is None or self._pid != os.getpid():
             self._http = httpx.Client(
                 base_url=self.uri + PREFIX, headers=self._headers, timeout=TIMEOUT
             )
+            self._pid = os.getpid()
         return self._http
 
     def close(self) -> None:
