@@ -209,3 +209,20 @@ def test_a_model_logged_over_http_loads_from_another_cache(
         loaded = api.load_model("models:/halver@production", client=other, trusted=True)
     assert loaded.predict([2, 4]) == [1, 2]
     assert list((tmp_path / "loader").rglob("model.pkl"))  # downloaded and verified
+
+
+def test_every_error_code_comes_back_as_its_class() -> None:
+    from loom import errors
+    from loom.api.errors import error_classes, error_from_body
+
+    table = error_classes()
+    for cls in table.values():
+        got = error_from_body(
+            cls.http_status, {"error_code": cls.code, "message": "m", "hint": "h"}
+        )
+        assert type(got) is cls and (got.message, got.hint) == ("m", "h")
+    assert table["INVALID_PARAMETER_VALUE"] is errors.ValidationError
+    assert {"RESOURCE_DOES_NOT_EXIST", "INVALID_STATE", "MISSING_OBJECT"} <= table.keys()
+    odd = error_from_body(404, {"error_code": "ENDPOINT_NOT_FOUND", "message": "no"})
+    assert isinstance(odd, errors.NotFoundError) and odd.code == "ENDPOINT_NOT_FOUND"
+    assert error_from_body(502, "<html>").message == "The server answered HTTP 502."

@@ -19,7 +19,6 @@ from pydantic import BaseModel, create_model
 from loom.api import codec
 from loom.api.routes import PREFIX, ROUTES, Route
 from loom.entities import Metric
-from loom.server import auth
 from loom.server.http import dumps
 from loom.server.native import access
 from loom.server.native.store_backend import StoreBackend
@@ -75,12 +74,10 @@ def _handler(
         access.authorize(ctx, route, args)
         if "user" in params and ctx.user is not None:
             args["user"] = ctx.user  # who made the change is who signed in
-        if name == "search_runs":
-            auth.require_experiments(ctx, list(args["experiment_ids"]), "READ")
+        after = access.before(ctx, name, args)
         result = call(**args)
-        if name == "list_experiments":
-            readable = auth.readable_experiments(ctx, [e.experiment_id for e in result])
-            result = [e for e in result if e.experiment_id in readable]
+        after(result)
+        result = access.visible(ctx, name, route, result)
         return Response(dumps(codec.encode(result)), media_type=JSON)
 
     signature = [inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request)]
