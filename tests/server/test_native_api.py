@@ -226,3 +226,26 @@ def test_every_error_code_comes_back_as_its_class() -> None:
     odd = error_from_body(404, {"error_code": "ENDPOINT_NOT_FOUND", "message": "no"})
     assert isinstance(odd, errors.NotFoundError) and odd.code == "ENDPOINT_NOT_FOUND"
     assert error_from_body(502, "<html>").message == "The server answered HTTP 502."
+
+
+def test_every_backend_method_is_one_call_with_the_same_signature() -> None:
+    import inspect
+
+    from loom.api.routes import ROUTES
+    from loom.tracking.backend import Backend
+    from loom.tracking.http_backend import HttpBackend
+
+    bytes_and_lifecycle = {
+        "put_files",
+        "put_bytes",
+        "get_file",
+        "fetch_missing",
+        "close",
+        "upgrade",
+    }
+    assert ROUTES.keys() == Backend.__abstractmethods__ - bytes_and_lifecycle
+    for name in ROUTES:
+        assert inspect.signature(getattr(HttpBackend, name)) == inspect.signature(
+            getattr(Backend, name)
+        ), name
+    assert not HttpBackend.__abstractmethods__

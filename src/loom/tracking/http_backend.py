@@ -177,7 +177,7 @@ class HttpBackend(Backend):
         )
         return list(response.json()["missing"])
 
-    # -- the contract, one call each (generated from Backend's signatures) ---------
+    # -- the contract: one call each, with Backend's own signatures (a test compares) --
 
     def create_experiment(self, name: str, tags: Mapping[str, str] | None = None) -> Experiment:
         return self._call("create_experiment", locals())
