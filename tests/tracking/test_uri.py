@@ -52,9 +52,14 @@ def test_unknown_scheme_and_redaction() -> None:
     assert redact("postgresql+psycopg://bob:s3cret@db/x") == "postgresql+psycopg://bob:***@db/x"
 
 
-def test_http_backend_is_not_there_yet(tmp_path: Path) -> None:
+def test_an_http_uri_opens_the_http_backend() -> None:
+    from loom.errors import RemoteError
     from loom.tracking.client import Client
+    from loom.tracking.http_backend import HttpBackend
+    from tests.conftest import free_port
 
-    c = Client("http://127.0.0.1:5000")
-    with pytest.raises(UsageError, match="http backend"):
-        c.create_experiment("x")
+    with Client(f"http://127.0.0.1:{free_port()}") as c:
+        assert isinstance(c.backend, HttpBackend) and c.artifact_root is None
+        with pytest.raises(RemoteError, match="Could not reach") as err:
+            c.create_experiment("x")  # nothing listens there
+        assert "loom server" in (err.value.hint or "")

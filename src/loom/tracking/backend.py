@@ -448,12 +448,9 @@ class LocalBackend(LocalRegistry, Backend):
 
 
 def open_backend(uri: str) -> Backend:
-    """The backend for a resolved URI (``local`` for every SQL URI today)."""
+    """The backend for a resolved URI: ``http`` for a Loom server, else the local store."""
     if uri.startswith(("http://", "https://")):
-        from loom.errors import UsageError
+        from loom.tracking.http_backend import HttpBackend
 
-        raise UsageError(
-            f"Tracking URI {uri!r} needs the http backend, which arrives with `loom server`.",
-            hint="Use sqlite:///path/to/loom.db or postgresql+psycopg://user@host/db for now.",
-        )
+        return HttpBackend(uri)
     return LocalBackend(uri)
