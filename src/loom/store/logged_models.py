@@ -35,9 +35,11 @@ class LoggedModelsMixin(StoreBase):
         run_id: str | None = None,
         tags: dict[str, str] | None = None,
         model_id: str | None = None,
+        status: str = "READY",
     ) -> LoggedModel:
         """Record a model package logged under ``name`` (its artifact path); its id is
-        ``m-`` and 32 hex digits.
+        ``m-`` and 32 hex digits. A ``PENDING`` model (an MLflow client still uploading
+        its files) may have no tree yet: ``tree`` "" until it is finalized.
 
         >>> store.create_logged_model("0", "model", tree_hash, "sklearn", run_id=run.run_id)
         LoggedModel(model_id='m-…', …)
@@ -58,9 +60,9 @@ class LoggedModelsMixin(StoreBase):
             "experiment_id": eid,
             "run_id": run_id,
             "name": name,
-            "tree": check_hash(tree, "the model's tree"),
+            "tree": tree if status == "PENDING" and tree == "" else check_hash(tree, "the tree"),
             "flavor": check_text_field("flavor", flavor, 64),
-            "status": "READY",
+            "status": check_status(status),
             "creation_time": now_ms(),
         }
         row["last_update_time"] = row["creation_time"]
@@ -101,8 +103,21 @@ class LoggedModelsMixin(StoreBase):
         validate_run_id(run_id)
         with self._read() as conn:
             require_run(conn, run_id)
-            q = select(_L).where(_L.run_id == run_id).order_by(_L.creation_time, _L.model_id)
+            q = select(_L).where(_L.run_id == run_id, _L.status != DELETED)
+            q = q.order_by(_L.creation_time, _L.model_id)
             return _entities(conn, conn.execute(q).all())
+
+
+STATUSES = ("PENDING", "READY", "FAILED")
+DELETED = "DELETED"  # a deleted model keeps its row (lineage, registered versions)
+
+
+def check_status(status: object) -> str:
+    if status not in STATUSES:
+        raise ValidationError(
+            f"Invalid logged model status {status!r}: one of {', '.join(STATUSES)}."
+        )
+    return str(status)
 
 
 def _select(conn: Connection, model_id: str) -> Row | None:

@@ -13,6 +13,7 @@ from loom.store.datasets import DatasetsMixin
 from loom.store.experiments import ExperimentsMixin
 from loom.store.history import HistoryMixin
 from loom.store.lineage import LineageMixin
+from loom.store.logged_model_files import LoggedModelFilesMixin
 from loom.store.logged_models import LoggedModelsMixin
 from loom.store.model_versions import ModelVersionsMixin
 from loom.store.outputs import OutputsMixin
@@ -27,6 +28,7 @@ class Store(
     AliasesMixin,
     ModelVersionsMixin,
     RegisteredModelsMixin,
+    LoggedModelFilesMixin,
     LoggedModelsMixin,
     OutputsMixin,
     ExperimentSearchMixin,

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select
 
+from loom import paths
 from loom.errors import ConflictError, NotFoundError
 from loom.store.base import StoreBase, chunks
 from loom.store.engine import retrying
@@ -17,6 +18,7 @@ from loom.store.schema import (
     ArtifactRow,
     InputRow,
     LatestMetricRow,
+    LoggedModelFileRow,
     MetricRow,
     ParamRow,
     TagRow,
@@ -143,10 +145,24 @@ class WritesMixin(StoreBase):
             return [Artifact(r.path, r.hash, r.size) for r in rows]
 
     @retrying
+    def delete_artifacts(self, run_id: str, path: str) -> int:
+        """Forget the artifact ``path``, or every one under the folder ``path``; how many.
+        The bytes stay until gc: other runs may hold the same object."""
+        paths.check_relative(path, "artifact path")
+        a = ArtifactRow
+        in_folder = (a.path == path) | ((a.path >= path + "/") & (a.path < path + "0"))
+        with self._write() as conn:
+            require_run(conn, run_id, active=True)
+            return int(conn.execute(delete(a).where(a.run_id == run_id, in_folder)).rowcount or 0)
+
+    @retrying
     def artifact_hashes(self) -> set[str]:
-        """Every object any run's artifacts name, deleted runs included (for ``loom gc``)."""
+        """Every object any run's artifacts name, deleted runs included, and the files
+        MLflow clients uploaded into logged models (for ``loom gc``)."""
         with self._read() as conn:
-            return set(conn.execute(select(ArtifactRow.hash).distinct()).scalars())
+            found = set(conn.execute(select(ArtifactRow.hash).distinct()).scalars())
+            found.update(conn.execute(select(LoggedModelFileRow.hash).distinct()).scalars())
+            return found
 
 
 def _write_batch(

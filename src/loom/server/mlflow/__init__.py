@@ -10,7 +10,7 @@ from loom.server.routing import Endpoint
 
 
 def endpoints() -> list[Endpoint]:
-    from loom.server.mlflow import experiments, logged_models, metrics, registry, runs
+    from loom.server.mlflow import artifacts, experiments, logged_models, metrics, registry, runs
 
     return [
         *experiments.endpoints(),
@@ -18,6 +18,7 @@ def endpoints() -> list[Endpoint]:
         *metrics.endpoints(),
         *logged_models.endpoints(),
         *registry.endpoints(),
+        *artifacts.mlflow_endpoints(),
     ]
 
 
