@@ -25,9 +25,10 @@ from tests.tracking.conftest import fresh_pg_schema
 pytestmark = [pytest.mark.postgres, pytest.mark.s3]
 
 CLIENTS = 50
-BATCHES, BATCH = 3, 60  # steps 0..179 through log-batch
-SINGLES = 20  # steps 180..199 through log-metric, one request each
+BATCHES, BATCH = 2, 95  # steps 0..189 through log-batch
+SINGLES = 10  # steps 190..199 through log-metric, one request each
 POINTS = BATCHES * BATCH + SINGLES
+ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts/"
 
 
 @pytest.fixture
@@ -59,6 +60,7 @@ class Client:
     """One simulated user: request k goes to server (offset + k) % 2."""
 
     def __init__(self, urls: tuple[str, str], offset: int, statuses: list[tuple[str, int]]):
+        self.urls = urls
         self.https = [httpx.Client(base_url=u + "/api/2.0/mlflow/", timeout=60) for u in urls]
         self.turn = offset
         self.statuses = statuses
@@ -69,6 +71,14 @@ class Client:
         r = http.request(method, path, **kw)
         self.statuses.append((f"{method} {path}", r.status_code))  # list.append is atomic
         return r
+
+    def put_artifact(self, path: str, data: bytes) -> int:
+        """Upload through the artifact proxy; returns which server took it."""
+        which = self.turn % 2
+        url = f"{self.urls[which]}{ARTIFACTS}{path}"
+        r = self.call("PUT", url, content=data)
+        assert r.status_code == 200, r.text
+        return which
 
     def close(self) -> None:
         for http in self.https:
@@ -93,7 +103,13 @@ def _value(client: int, step: int) -> float:
     return client * 1000 + step / 8  # exact in binary: equality checks are safe
 
 
-def _work(i: int, urls: tuple[str, str], name: str, start: threading.Barrier, statuses) -> str:
+def _notes(client: int) -> bytes:
+    return f"notes of client {client}\n".encode() * 500
+
+
+def _work(
+    i: int, urls: tuple[str, str], name: str, start: threading.Barrier, statuses
+) -> tuple[str, str, int]:
     c = Client(urls, i, statuses)
     try:
         start.wait()
@@ -112,9 +128,11 @@ def _work(i: int, urls: tuple[str, str], name: str, start: threading.Barrier, st
             point = {"run_id": rid, "key": "loss", "value": _value(i, s), "timestamp": 1000 + s}
             r = c.call("POST", "runs/log-metric", json={**point, "step": s})
             assert r.status_code == 200, r.text
+        path = f"{exp_id}/{rid}/artifacts/notes.txt"
+        wrote_to = c.put_artifact(path, _notes(i))
         r = c.call("POST", "runs/update", json={"run_id": rid, "status": "FINISHED"})
         assert r.status_code == 200, r.text
-        return rid
+        return rid, path, wrote_to
     finally:
         c.close()
 
@@ -127,7 +145,8 @@ def test_two_servers_fifty_clients_one_store(two_servers) -> None:
     start = threading.Barrier(CLIENTS)
     with ThreadPoolExecutor(CLIENTS) as pool:
         futures = [pool.submit(_work, i, urls, name, start, statuses) for i in range(CLIENTS)]
-        run_ids = [f.result() for f in futures]
+        done = [f.result() for f in futures]
+    run_ids = [rid for rid, _, _ in done]
 
     assert not [s for s in statuses if s[1] >= 500], "a server answered 5xx"
     assert len(set(run_ids)) == CLIENTS
@@ -151,6 +170,9 @@ def test_two_servers_fifty_clients_one_store(two_servers) -> None:
             ).json()["metrics"]
             got = sorted((m["step"], m["value"]) for m in history)
             assert got == [(s, _value(i, s)) for s in range(POINTS)], f"points lost in c{i}"
+        for i, (_, path, wrote_to) in enumerate(done):  # read through the other server
+            r = reader.call("GET", f"{urls[1 - wrote_to]}{ARTIFACTS}{path}")
+            assert r.status_code == 200 and r.content == _notes(i), f"artifact of c{i}"
     finally:
         reader.close()
     assert not [s for s in statuses if s[1] >= 500]
