@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/tracking_vs_mlflow.py
 	$(BIN)/python benchmarks/registry_vs_mlflow.py
 	$(BIN)/python benchmarks/pipeline_vs_dvc.py
+	$(BIN)/python benchmarks/server_vs_mlflow.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

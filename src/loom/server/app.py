@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -252,6 +253,7 @@ def _log_access(request: Request, status: int, started: float) -> None:
                 "ms": round((time.perf_counter() - started) * 1000, 2),
                 "user": request.user,
                 "client": request.client,
+                "pid": os.getpid(),  # which process answered, with --workers N
             },
             separators=(",", ":"),
         )
@@ -264,4 +266,7 @@ def create_app(settings: ServerSettings) -> LoomServer:
 
 def app_from_env() -> LoomServer:
     """The factory ``--workers N`` hands uvicorn: settings come in LOOM_SERVER_SETTINGS."""
+    from loom.server.run import configure_logging
+
+    configure_logging()  # a worker is a fresh process: without this its access log is lost
     return LoomServer(ServerSettings.from_env())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import signal
 import socket
 import sys
 from collections.abc import Callable
@@ -60,7 +61,7 @@ def serve(settings: ServerSettings, *, upgrade: bool, say: Callable[[str], None]
         f"{settings.workers} worker{'s' if settings.workers > 1 else ''})"
     )
     sys.stdout.flush()
-    _configure_logging()
+    configure_logging()
     import uvicorn
 
     common = dict(
@@ -74,6 +75,7 @@ def serve(settings: ServerSettings, *, upgrade: bool, say: Callable[[str], None]
         from loom.server.app import create_app
 
         config = uvicorn.Config(create_app(settings), **common)  # type: ignore[arg-type]
+        _exit_zero_on_sigterm()
         uvicorn.Server(config).run(sockets=[sock])
         return
     from uvicorn.supervisors import Multiprocess
@@ -86,6 +88,16 @@ def serve(settings: ServerSettings, *, upgrade: bool, say: Callable[[str], None]
         **common,  # type: ignore[arg-type]
     )
     Multiprocess(config, sockets=[sock]).run()
+
+
+def _exit_zero_on_sigterm() -> None:
+    """SIGTERM is the normal way to stop a server: once drained, exit 0.
+
+    uvicorn handles the signal, drains, then raises it again with the handler
+    that was there before; the default one would end the process by the signal
+    (status -15) after a clean stop, which supervisors report as a failure.
+    """
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -111,7 +123,7 @@ def _shown(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
-def _configure_logging() -> None:
+def configure_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     for name in ("loom.server.access", "loom.server"):
