@@ -273,3 +273,46 @@ def test_pipelines_quick_start_runs_what_changed(sandbox):
         assert name in shown
     assert "the same metrics" in exps["loom reproduce lr-002 --check"].stdout
     assert sh("git worktree list").stdout.count("\n") == 1
+
+
+def test_server_quick_start_serves_the_mlflow_client(sandbox):
+    """`loom server` as the README starts it (on a free port instead of 5000), the README's
+    unmodified MLflow script against it, then Loom's CLI over HTTP finds the run."""
+    from tests.conftest import free_port, wait_for
+
+    work, sh = sandbox
+    [(_, start), (lang, script), (_, commands), *_] = fenced_blocks("Team server quick-start")
+    assert lang == "python"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    [line] = command_lines(start)
+    server = subprocess.Popen(
+        ["bash", "-c", f"exec {line.split('#')[0].strip()} --port {port}"],
+        cwd=work,
+        env=sh.env,  # type: ignore[attr-defined]
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        import httpx
+
+        def healthy() -> bool:
+            assert server.poll() is None, server.communicate()
+            try:
+                return httpx.get(url + "/health", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(healthy, timeout=30, what="loom server")
+        (work / "log.py").write_text(script.replace("http://127.0.0.1:5000", url))
+        r = sh("python log.py")
+        assert r.returncode == 0, r.stderr
+        lines = command_lines(commands.replace("http://127.0.0.1:5000", url))
+        r = sh(" && ".join(lines))
+        assert r.returncode == 0, r.stderr
+        assert "exp-001" in r.stdout
+        assert (work / "loom.db").is_file() and (work / "mlartifacts").is_dir()
+    finally:
+        server.terminate()
+        assert server.wait(timeout=30) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from loom.cli import output
+from loom.cli.server_users import STORE
 
 server_app = typer.Typer(
     help="The team server: MLflow clients and Loom clients share one store.",
@@ -17,16 +18,12 @@ def server(
     ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(5000, "--port", "-p", help="Port to listen on (0: any free)."),
-    backend_store_uri: str | None = typer.Option(
-        None,
-        "--backend-store-uri",
-        envvar="LOOM_BACKEND_STORE_URI",
-        help="sqlite:///… or postgresql://… (default: ./loom.db).",
-    ),
+    backend_store_uri: str | None = STORE,
     artifacts_destination: str | None = typer.Option(
         None,
         "--artifacts-destination",
         envvar="LOOM_ARTIFACTS_DESTINATION",
+        metavar="DEST",
         help="A folder or s3://bucket/prefix for artifact bytes (default: ./mlartifacts).",
     ),
     workers: int = typer.Option(1, "--workers", "-w", help="Server processes.", min=1),
@@ -35,14 +32,15 @@ def server(
         False, "--insecure-no-auth", help="Serve without auth on a non-loopback address."
     ),
     allowed_hosts: list[str] = typer.Option(
-        [], "--allowed-hosts", help="Extra host names clients may use ('*': any)."
+        [], "--allowed-hosts", metavar="NAME", help="Extra host names clients may use ('*': any)."
     ),
     cors_origins: list[str] = typer.Option(
-        [], "--cors-origins", help="Web origins whose browser writes are allowed."
+        [], "--cors-origins", metavar="ORIGIN", help="Web origins whose browser writes are allowed."
     ),
     default_permission: str = typer.Option(
         "READ",
         "--default-permission",
+        metavar="LEVEL",
         help="A user's level where no grant says otherwise: READ, EDIT, MANAGE or NO_PERMISSIONS.",
     ),
 ) -> None:

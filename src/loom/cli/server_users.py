@@ -21,6 +21,7 @@ STORE = typer.Option(
     None,
     "--backend-store-uri",
     envvar="LOOM_BACKEND_STORE_URI",
+    metavar="URI",
     help="sqlite:///… or postgresql://… (default: ./loom.db).",
 )
 JSON = typer.Option(False, "--json", help=output.JSON_HELP)
