@@ -71,6 +71,8 @@ def test_grants_and_what_a_run_or_logged_model_belongs_to(store: Store) -> None:
     store.set_permission("carol", "model", "old-name", "MANAGE")
     store.rename_permissions("model", "old-name", "new-name")
     assert store.permissions("carol", "model", ["old-name", "new-name"]) == {"new-name": "MANAGE"}
+    store.drop_permissions("model", "new-name")
+    assert store.grant_of("carol", "model", "new-name") is None
     store.delete_permission("carol", "experiment", eid)
     with pytest.raises(NotFoundError):
         store.delete_permission("carol", "experiment", eid)
