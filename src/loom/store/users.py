@@ -217,6 +217,14 @@ class UsersMixin(StoreBase):
             )
 
     @retrying
+    def drop_permissions(self, kind: str, resource: str) -> None:
+        """Every grant on a resource that is gone for good (a registered model deleted:
+        one made later under its name must not inherit them)."""
+        where = (PermissionRow.kind == kind, PermissionRow.resource == resource)
+        with self._write() as conn:
+            conn.execute(delete(PermissionRow).where(*where))
+
+    @retrying
     def grant_of(self, user: str, kind: str, resource: str) -> str | None:
         """The level granted to ``user`` on one resource, or None: one primary-key lookup."""
         with self._read() as conn:
