@@ -4,6 +4,7 @@ history over HTTP, OpenAPI and /docs, and 400s for junk. One server for the modu
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import os
@@ -249,3 +250,25 @@ def test_every_backend_method_is_one_call_with_the_same_signature() -> None:
             getattr(Backend, name)
         ), name
     assert not HttpBackend.__abstractmethods__
+
+
+def test_credentials_come_from_loom_then_mlflow_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    from loom.tracking.http_backend import HttpBackend
+
+    for var in ("TOKEN", "USERNAME", "PASSWORD"):
+        monkeypatch.delenv(f"LOOM_TRACKING_{var}", raising=False)
+        monkeypatch.delenv(f"MLFLOW_TRACKING_{var}", raising=False)
+
+    def sent() -> str | None:
+        request = httpx.Request("GET", "http://x/")
+        auth = HttpBackend("http://x").http.auth
+        return None if auth is None else next(auth.auth_flow(request)).headers["Authorization"]
+
+    assert sent() is None
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "ann")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "pw")
+    assert sent() == "Basic " + base64.b64encode(b"ann:pw").decode()
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "mlflow-token")
+    assert sent() == "Bearer mlflow-token"
+    monkeypatch.setenv("LOOM_TRACKING_TOKEN", "loom-token")
+    assert sent() == "Bearer loom-token"
