@@ -174,6 +174,22 @@ def test_junk_input_is_a_400_with_an_error_body(
     assert "Traceback" not in r.text
 
 
+def test_a_json_body_over_the_limit_is_a_413(server: ServerProc) -> None:
+    from loom.server.http import MAX_JSON_BODY
+
+    huge = b'{"oids": ["' + b"a" * MAX_JSON_BODY + b'"]}'
+    r = httpx.post(server.url + "/api/v1/objects/missing", content=huge,
+                   headers={"Content-Type": "application/json"})  # fmt: skip
+    assert r.status_code == 413 and r.json()["error_code"] == "REQUEST_LIMIT_EXCEEDED"
+
+    def chunked():  # no Content-Length: counted as it arrives
+        yield huge
+
+    r = httpx.post(server.url + "/api/v1/objects/missing", content=chunked(),
+                   headers={"Content-Type": "application/json"})  # fmt: skip
+    assert r.status_code == 413 and r.json()["error_code"] == "REQUEST_LIMIT_EXCEEDED"
+
+
 def test_objects_upload_only_what_is_missing(server: ServerProc) -> None:
     data = os.urandom(64)
     oid = blake3.blake3(data).hexdigest()
