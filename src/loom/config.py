@@ -85,7 +85,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "tracking.uri",
         None,
-        "Tracking store URI (sqlite:///path or postgresql://...). Default: the workspace's "
+        "Tracking store URI (sqlite:///path, postgresql://... or http://host:5000, a loom "
+        "server). Default: the workspace's "
         ".loom/loom.db, or the user data directory outside a workspace.",
         "LOOM_TRACKING_URI",
     ),

@@ -4,6 +4,7 @@ history over HTTP, OpenAPI and /docs, and 400s for junk. One server for the modu
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import os
@@ -173,6 +174,22 @@ def test_junk_input_is_a_400_with_an_error_body(
     assert "Traceback" not in r.text
 
 
+def test_a_json_body_over_the_limit_is_a_413(server: ServerProc) -> None:
+    from loom.server.http import MAX_JSON_BODY
+
+    huge = b'{"oids": ["' + b"a" * MAX_JSON_BODY + b'"]}'
+    r = httpx.post(server.url + "/api/v1/objects/missing", content=huge,
+                   headers={"Content-Type": "application/json"})  # fmt: skip
+    assert r.status_code == 413 and r.json()["error_code"] == "REQUEST_LIMIT_EXCEEDED"
+
+    def chunked():  # no Content-Length: counted as it arrives
+        yield huge
+
+    r = httpx.post(server.url + "/api/v1/objects/missing", content=chunked(),
+                   headers={"Content-Type": "application/json"})  # fmt: skip
+    assert r.status_code == 413 and r.json()["error_code"] == "REQUEST_LIMIT_EXCEEDED"
+
+
 def test_objects_upload_only_what_is_missing(server: ServerProc) -> None:
     data = os.urandom(64)
     oid = blake3.blake3(data).hexdigest()
@@ -249,3 +266,25 @@ def test_every_backend_method_is_one_call_with_the_same_signature() -> None:
             getattr(Backend, name)
         ), name
     assert not HttpBackend.__abstractmethods__
+
+
+def test_credentials_come_from_loom_then_mlflow_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    from loom.tracking.http_backend import HttpBackend
+
+    for var in ("TOKEN", "USERNAME", "PASSWORD"):
+        monkeypatch.delenv(f"LOOM_TRACKING_{var}", raising=False)
+        monkeypatch.delenv(f"MLFLOW_TRACKING_{var}", raising=False)
+
+    def sent() -> str | None:
+        request = httpx.Request("GET", "http://x/")
+        auth = HttpBackend("http://x").http.auth
+        return None if auth is None else next(auth.auth_flow(request)).headers["Authorization"]
+
+    assert sent() is None
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "ann")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "pw")
+    assert sent() == "Basic " + base64.b64encode(b"ann:pw").decode()
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "mlflow-token")
+    assert sent() == "Bearer mlflow-token"
+    monkeypatch.setenv("LOOM_TRACKING_TOKEN", "loom-token")
+    assert sent() == "Bearer loom-token"

@@ -61,8 +61,7 @@ class HttpBackend(Backend):
 
     def __init__(self, uri: str, *, token: str | None = None) -> None:
         self.uri = uri.rstrip("/")
-        token = token or os.environ.get("LOOM_TRACKING_TOKEN")
-        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._auth = _credentials(token)
         self._http: httpx.Client | None = None
         self._pid = os.getpid()
 
@@ -71,9 +70,7 @@ class HttpBackend(Backend):
         """One keep-alive connection pool; a forked child opens its own (sharing the
         parent's sockets would mix the two processes' answers)."""
         if self._http is None or self._pid != os.getpid():
-            self._http = httpx.Client(
-                base_url=self.uri + PREFIX, headers=self._headers, timeout=TIMEOUT
-            )
+            self._http = httpx.Client(base_url=self.uri + PREFIX, auth=self._auth, timeout=TIMEOUT)
             self._pid = os.getpid()
         return self._http
 
@@ -447,6 +444,31 @@ class HttpBackend(Backend):
 
     def list_outputs(self, run_id: str) -> list[RunOutput]:
         return self._call("list_outputs", locals())
+
+
+def _credentials(token: str | None) -> httpx.Auth | None:
+    """A bearer token, else a user and password (HTTP basic): Loom's variables first, then
+    MLflow's, so a team's MLflow setup signs Loom's client in too."""
+
+    def env(name: str) -> str | None:
+        return os.environ.get(f"LOOM_{name}") or os.environ.get(f"MLFLOW_{name}") or None
+
+    token = token or env("TRACKING_TOKEN")
+    if token:
+        return _Bearer(token)
+    user, password = env("TRACKING_USERNAME"), env("TRACKING_PASSWORD")
+    if user and password:
+        return httpx.BasicAuth(user, password)
+    return None
+
+
+class _Bearer(httpx.Auth):
+    def __init__(self, token: str) -> None:
+        self.header = f"Bearer {token}"
+
+    def auth_flow(self, request: httpx.Request) -> Any:
+        request.headers["Authorization"] = self.header
+        yield request
 
 
 def _query(value: Any) -> Any:

@@ -29,4 +29,47 @@ def create_native_app(services: Services) -> Any:
     errors.install(app)
     calls.add_routes(app, services)
     objects.add_routes(app, services)
-    return app
+    return _json_limit(app)
+
+
+def _json_limit(app: Any) -> Any:
+    """JSON bodies up to MAX_JSON_BODY (413 beyond, as on the MLflow routes): starlette
+    reads a body whole. Only object uploads (PUT) stream, and may be any size."""
+    from starlette.exceptions import HTTPException
+
+    from loom.server.http import MAX_JSON_BODY, BodyTooLarge
+
+    too_large = BodyTooLarge(
+        f"The request body is over {MAX_JSON_BODY // 2**20} MiB.",
+        hint="Send fewer items per call (the client batches for you).",
+    )
+
+    async def limited(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] == "PUT":
+            return await app(scope, receive, send)
+        length = dict(scope.get("headers", ())).get(b"content-length", b"0")
+        if length.isdigit() and int(length) > MAX_JSON_BODY:
+            return await _answer(send, too_large)
+        seen = 0
+
+        async def counted() -> dict[str, Any]:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_JSON_BODY:  # FastAPI reads the body: only its HTTPException passes
+                raise HTTPException(413, too_large.message)
+            return message
+
+        return await app(scope, counted, send)
+
+    limited.app = app  # type: ignore[attr-defined]  # the FastAPI app, for introspection
+    return limited
+
+
+async def _answer(send: Any, exc: Any) -> None:
+    from loom.server.http import dumps
+
+    body = dumps(exc.to_dict())
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": exc.http_status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -49,13 +49,13 @@ def install(app: Any) -> None:
 
     async def http_error(request: Any, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
-        code = "ENDPOINT_NOT_FOUND" if exc.status_code in (404, 405) else "BAD_REQUEST"
+        status = exc.status_code
+        code = _HTTP_CODES.get(status, "BAD_REQUEST")
         message = f"No endpoint {request.method} {request.url.path}."
-        if exc.status_code != 404:
-            message = f"{request.method} {request.url.path}: {exc.detail}."
-        return JSONResponse(
-            body(code, message, "See /docs for Loom's API."), status_code=exc.status_code
-        )
+        if status != 404:
+            message = f"{request.method} {request.url.path}: {exc.detail}"
+        hint = "Send fewer items per call." if status == 413 else "See /docs for Loom's API."
+        return JSONResponse(body(code, message, hint), status_code=status)
 
     async def unexpected(request: Any, exc: Exception) -> JSONResponse:
         log.error("Unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
@@ -72,6 +72,9 @@ def install(app: Any) -> None:
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)
+
+
+_HTTP_CODES = {404: "ENDPOINT_NOT_FOUND", 405: "ENDPOINT_NOT_FOUND", 413: "REQUEST_LIMIT_EXCEEDED"}
 
 
 def _problem(error: dict[str, Any]) -> str:
