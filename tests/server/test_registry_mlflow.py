@@ -288,5 +288,6 @@ def test_run_artifacts_registered_through_the_proxy(mlflow_client, tmp_path) -> 
     location = f"mlflow-artifacts:/{exp_id}/{run.info.run_id}/artifacts/model"
     assert mv.source == location and mv.run_id == run.info.run_id
     assert mlflow_client.get_model_version_download_uri(name, mv.version) == location
-    got = Path(mlflow.artifacts.download_artifacts(f"models:/{name}/1", dst_path=str(tmp_path)))
-    assert (got / "data" / "weights.txt").read_text() == "weights"
+    for i, uri in enumerate((f"models:/{name}/1", f"models:/{name}/latest")):
+        got = Path(mlflow.artifacts.download_artifacts(uri, dst_path=str(tmp_path / str(i))))
+        assert (got / "data" / "weights.txt").read_text() == "weights"
