@@ -140,6 +140,12 @@ def test_versions_are_numbered_searched_and_tagged(server, store, mlflow_client)
     uri = mlflow_client.get_model_version_download_uri(name, "2")
     assert uri == f"mlflow-artifacts:/{exp_id}/{runs[1]}/artifacts/model"
 
+    # a version's files never change: if its run logs over them, the proxy can't serve it
+    _log_files(server, store, runs[0], {"model/model.bin": b"overwritten"})
+    with pytest.raises(MlflowException, match="have changed") as exc:
+        mlflow_client.get_model_version_download_uri(name, "1")
+    assert _error_code(exc.value) == "INVALID_STATE"
+
     mlflow_client.delete_model_version(name, "2")
     with pytest.raises(MlflowException) as exc:
         mlflow_client.get_model_version(name, "2")

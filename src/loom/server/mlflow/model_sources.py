@@ -187,13 +187,19 @@ def run_tree(ctx: Ctx, ref: RunFiles, source: str) -> str:
     those exact files (the same tree ``loom.log_model`` makes for a package)."""
     run = ctx.store.get_run(ref.run_id)
     _readable(ctx, run.experiment_id, ref.experiment_id, source)
+    tree = _files_now(ctx, ref)
+    if tree is None:
+        raise invalid(source, f"run {ref.run_id} has no artifacts under {ref.path!r}")
+    oid, _ = ctx.services.blobs.put_bytes(tree.to_bytes())
+    return oid
+
+
+def _files_now(ctx: Ctx, ref: RunFiles) -> Tree | None:
     prefix = ref.path + "/"
     arts = [a for a in ctx.store.list_artifacts(ref.run_id, ref.path) if a.path.startswith(prefix)]
     if not arts:
-        raise invalid(source, f"run {ref.run_id} has no artifacts under {ref.path!r}")
-    tree = Tree.from_entries(TreeEntry(a.path[len(prefix) :], a.hash, a.size) for a in arts)
-    oid, _ = ctx.services.blobs.put_bytes(tree.to_bytes())
-    return oid
+        return None
+    return Tree.from_entries(TreeEntry(a.path[len(prefix) :], a.hash, a.size) for a in arts)
 
 
 def source_version(ctx: Ctx, ref: VersionFiles) -> ModelVersion:
@@ -223,6 +229,7 @@ def download_uri(ctx: Ctx, mv: ModelVersion) -> str:
         except ValidationError:
             break
         if isinstance(ref, RunFiles):
+            _unchanged(ctx, ref, mv)
             run = ctx.store.get_run(ref.run_id)
             return f"{ARTIFACTS_SCHEME}{run.experiment_id}/{run.run_id}/artifacts/{ref.path}"
         if not isinstance(ref, VersionFiles) or not isinstance(ref.uri, uris.VersionURI):
@@ -233,3 +240,20 @@ def download_uri(ctx: Ctx, mv: ModelVersion) -> str:
         "artifact proxy does not serve.",
         hint="Load it with Loom's client (loom.load_model('models:/NAME/VERSION')).",
     )
+
+
+def _unchanged(ctx: Ctx, ref: RunFiles, mv: ModelVersion) -> None:
+    """The proxy serves the run's files as they are now; a version's files never change.
+    So if the run has logged over them since, the proxy's are not the version's."""
+    now = _files_now(ctx, ref)
+    if now is None or now.oid != mv.tree:
+        raise ConflictError(
+            f"The files of version {mv.version} of {mv.name!r} have changed in run "
+            f"{ref.run_id} since it was registered: the run's {ref.path!r} is not this "
+            "version any more.",
+            hint="Loom's client loads the registered files: "
+            f"loom.load_model('models:/{mv.name}/{mv.version}'); or register the run's "
+            "files anew as another version.",
+            name=mv.name,
+            version=mv.version,
+        )
