@@ -25,7 +25,7 @@ from tests.server.conftest import LOOM, ServerProc
 @pytest.fixture
 def client(server: ServerProc, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
     monkeypatch.setenv("LOOM_CAPTURE_ENV", "0")  # env capture is tested elsewhere
-    with Client(server.url) as c:
+    with loom.Client(server.url) as c:
         yield c
 
 
