@@ -9,6 +9,7 @@ import json
 import math
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pytest
 import loom
 from loom.errors import AlreadyExistsError, NotFoundError, ValidationError
 from loom.tracking.client import Client
+from tests.conftest import wait_for
 from tests.server.conftest import LOOM, ServerProc
 
 
@@ -126,6 +128,7 @@ def test_registry_alias_history_and_at_over_http(
 
     cli("models", "promote", "ranker", "1", "--alias", "production", "--comment", "first")
     between = client.get_alias_history("ranker")[-1].time
+    wait_for(lambda: time.time() * 1000 > between + 1, what="the clock to pass the first move")
     cli("models", "promote", "ranker", "2", "--alias", "production")
     history = json.loads(cli("models", "history", "ranker", "--json"))
     assert [(e["from_version"], e["to_version"]) for e in history] == [(None, 1), (1, 2)]
