@@ -105,9 +105,8 @@ def test_runs_list_cli_against_the_server(
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    runs = json.loads(done.stdout)
-    rows = runs if isinstance(runs, list) else runs["runs"]
-    assert [(r["run_id"], r["metrics"]["acc"]) for r in rows] == [(run.run_id, 0.75)]
+    listed = json.loads(done.stdout)
+    assert [(r["run_id"], r["metrics"]["acc"]) for r in listed["runs"]] == [(run.run_id, 0.75)]
 
 
 def test_registry_alias_history_and_at_over_http(
