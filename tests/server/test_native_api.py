@@ -160,6 +160,7 @@ def test_openapi_lists_every_call_and_docs_serve_html(server: ServerProc) -> Non
         ("POST", "/runs/search", b"[]", "Invalid request"),
         ("GET", "/metrics/history?run_id=r&key=k&max_points=many", None, "max_points"),
         ("GET", "/experiments/list?view=sideways", None, "view"),
+        ("POST", "/runs/update", b'{"run_id": "%s", "end_time": 1e400}' % (b"0" * 32), "end_time"),
         ("POST", "/objects/missing", b'{"oids": ["../etc"]}', "not an object id"),
         ("PUT", "/objects/" + "0" * 64, b"bytes", "hash"),
         ("GET", "/objects/ZZ", None, "not an object id"),
@@ -190,6 +191,18 @@ def test_a_json_body_over_the_limit_is_a_413(server: ServerProc) -> None:
     r = httpx.post(server.url + "/api/v1/objects/missing", content=chunked(),
                    headers={"Content-Type": "application/json"})  # fmt: skip
     assert r.status_code == 413 and r.json()["error_code"] == "REQUEST_LIMIT_EXCEEDED"
+
+
+def test_integers_past_64_bits_are_a_400(client: Client, server: ServerProc) -> None:
+    run = client.create_run(client.get_or_create_experiment("big").experiment_id)
+    for call, body in [
+        ("update", {"run_id": run.run_id, "end_time": 10**30}),
+        ("log-artifacts", {"run_id": run.run_id,
+                           "artifacts": [{"path": "x", "hash": "a" * 64, "size": 10**30}]}),
+    ]:  # fmt: skip
+        r = httpx.post(f"{server.url}/api/v1/runs/{call}", json=body)
+        assert r.status_code == 400 and "64 bits" in r.json()["message"], r.text
+    assert client.get_run(run.run_id).end_time is None and client.list_artifacts(run.run_id) == []
 
 
 def test_objects_upload_only_what_is_missing(server: ServerProc) -> None:
