@@ -9,6 +9,7 @@ import json
 import math
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,13 +20,14 @@ import pytest
 import loom
 from loom.errors import AlreadyExistsError, NotFoundError, ValidationError
 from loom.tracking.client import Client
+from tests.conftest import wait_for
 from tests.server.conftest import LOOM, ServerProc
 
 
 @pytest.fixture
 def client(server: ServerProc, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
     monkeypatch.setenv("LOOM_CAPTURE_ENV", "0")  # env capture is tested elsewhere
-    with Client(server.url) as c:
+    with loom.Client(server.url) as c:
         yield c
 
 
@@ -103,9 +105,8 @@ def test_runs_list_cli_against_the_server(
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    runs = json.loads(done.stdout)
-    rows = runs if isinstance(runs, list) else runs["runs"]
-    assert [(r["run_id"], r["metrics"]["acc"]) for r in rows] == [(run.run_id, 0.75)]
+    listed = json.loads(done.stdout)
+    assert [(r["run_id"], r["metrics"]["acc"]) for r in listed["runs"]] == [(run.run_id, 0.75)]
 
 
 def test_registry_alias_history_and_at_over_http(
@@ -126,6 +127,7 @@ def test_registry_alias_history_and_at_over_http(
 
     cli("models", "promote", "ranker", "1", "--alias", "production", "--comment", "first")
     between = client.get_alias_history("ranker")[-1].time
+    wait_for(lambda: time.time() * 1000 > between + 1, what="the clock to pass the first move")
     cli("models", "promote", "ranker", "2", "--alias", "production")
     history = json.loads(cli("models", "history", "ranker", "--json"))
     assert [(e["from_version"], e["to_version"]) for e in history] == [(None, 1), (1, 2)]
@@ -158,6 +160,7 @@ def test_openapi_lists_every_call_and_docs_serve_html(server: ServerProc) -> Non
         ("POST", "/runs/search", b"[]", "Invalid request"),
         ("GET", "/metrics/history?run_id=r&key=k&max_points=many", None, "max_points"),
         ("GET", "/experiments/list?view=sideways", None, "view"),
+        ("POST", "/runs/update", b'{"run_id": "%s", "end_time": 1e400}' % (b"0" * 32), "end_time"),
         ("POST", "/objects/missing", b'{"oids": ["../etc"]}', "not an object id"),
         ("PUT", "/objects/" + "0" * 64, b"bytes", "hash"),
         ("GET", "/objects/ZZ", None, "not an object id"),
@@ -188,6 +191,18 @@ def test_a_json_body_over_the_limit_is_a_413(server: ServerProc) -> None:
     r = httpx.post(server.url + "/api/v1/objects/missing", content=chunked(),
                    headers={"Content-Type": "application/json"})  # fmt: skip
     assert r.status_code == 413 and r.json()["error_code"] == "REQUEST_LIMIT_EXCEEDED"
+
+
+def test_integers_past_64_bits_are_a_400(client: Client, server: ServerProc) -> None:
+    run = client.create_run(client.get_or_create_experiment("big").experiment_id)
+    for call, body in [
+        ("update", {"run_id": run.run_id, "end_time": 10**30}),
+        ("log-artifacts", {"run_id": run.run_id,
+                           "artifacts": [{"path": "x", "hash": "a" * 64, "size": 10**30}]}),
+    ]:  # fmt: skip
+        r = httpx.post(f"{server.url}/api/v1/runs/{call}", json=body)
+        assert r.status_code == 400 and "64 bits" in r.json()["message"], r.text
+    assert client.get_run(run.run_id).end_time is None and client.list_artifacts(run.run_id) == []
 
 
 def test_objects_upload_only_what_is_missing(server: ServerProc) -> None:

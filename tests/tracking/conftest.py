@@ -59,3 +59,51 @@ def client(store_uri: str):
 
     with Client(store_uri) as c:
         yield c
+
+
+# -- a loom server for the http backend ---------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def loom_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """One server for this process's http tests: (its URL, its SQLite file)."""
+    from tests.server.conftest import start_server
+
+    tmp = tmp_path_factory.mktemp("contract-server")
+    db = tmp / "loom.db"
+    srv = start_server(tmp, "--backend-store-uri", f"sqlite:///{db}")
+    try:
+        yield srv.url, db
+    finally:
+        srv.stop()
+
+
+def empty_store(db: Path) -> None:
+    """Back to a new store's rows (the seed template's), autoincrement counters too."""
+    import sqlite3
+
+    from loom.store.seed import TEMPLATE
+
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        conn.execute("ATTACH DATABASE ? AS tmpl", (f"file:{TEMPLATE}?mode=ro",))
+        tables = [row[0] for row in conn.execute("SELECT name FROM tmpl.sqlite_master "
+                  "WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]  # fmt: skip
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("PRAGMA defer_foreign_keys = ON")
+        for t in tables:
+            conn.execute(f'DELETE FROM main."{t}"')
+            conn.execute(f'INSERT INTO main."{t}" SELECT * FROM tmpl."{t}"')
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
+            conn.execute("DELETE FROM sqlite_sequence")
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def http_uri(loom_server: tuple[str, Path]) -> str:
+    """The URL of this process's server, its store as empty as a new one."""
+    url, db = loom_server
+    empty_store(db)
+    return url

@@ -24,44 +24,6 @@ from loom.errors import (
 from loom.store.entities import Artifact, Lifecycle, Metric, RunInput, RunStatus, ViewType
 from loom.tracking.backend import Backend, LocalBackend
 
-
-@pytest.fixture(scope="session")
-def loom_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """One server for this process's http tests: (its URL, its SQLite file)."""
-    from tests.server.conftest import start_server
-
-    tmp = tmp_path_factory.mktemp("contract-server")
-    db = tmp / "loom.db"
-    srv = start_server(tmp, "--backend-store-uri", f"sqlite:///{db}")
-    try:
-        yield srv.url, db
-    finally:
-        srv.stop()
-
-
-def _empty(db: Path) -> None:
-    """Back to a new store's rows (the seed template's), autoincrement counters too."""
-    import sqlite3
-
-    from loom.store.seed import TEMPLATE
-
-    conn = sqlite3.connect(db, isolation_level=None)
-    try:
-        conn.execute("ATTACH DATABASE ? AS tmpl", (f"file:{TEMPLATE}?mode=ro",))
-        tables = [row[0] for row in conn.execute("SELECT name FROM tmpl.sqlite_master "
-                  "WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]  # fmt: skip
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("PRAGMA defer_foreign_keys = ON")
-        for t in tables:
-            conn.execute(f'DELETE FROM main."{t}"')
-            conn.execute(f'INSERT INTO main."{t}" SELECT * FROM tmpl."{t}"')
-        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
-            conn.execute("DELETE FROM sqlite_sequence")
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
-
-
 # local on each store, http once (a server on SQLite)
 BACKENDS = [
     "local-sqlite",
@@ -76,9 +38,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
     if request.param == "http":
         from loom.tracking.http_backend import HttpBackend
 
-        url, db = request.getfixturevalue("loom_server")
-        _empty(db)
-        b = HttpBackend(url)
+        b = HttpBackend(request.getfixturevalue("http_uri"))
     elif request.param == "local-sqlite":
         b = LocalBackend(f"sqlite:///{tmp_path / 'store' / 'loom.db'}")
     else:

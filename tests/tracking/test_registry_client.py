@@ -1,10 +1,27 @@
-"""``loom.Client``'s registry methods: the client fills in who made each change."""
+"""``loom.Client``'s registry methods: the client fills in who made each change.
+On each local store and over HTTP (this process's ``loom server``)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 from loom.store.entities import RunOutput
 from loom.tracking import env
 from loom.tracking.client import Client
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres), "http"])
+def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Client]:
+    uri = {
+        "sqlite": lambda: f"sqlite:///{tmp_path / 'loom.db'}",
+        "postgres": lambda: request.getfixturevalue("pg_store_uri"),
+        "http": lambda: request.getfixturevalue("http_uri"),
+    }[request.param]()
+    with Client(uri) as c:
+        yield c
 
 
 def _tree(i: int) -> str:

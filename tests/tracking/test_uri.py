@@ -52,12 +52,14 @@ def test_unknown_scheme_and_redaction() -> None:
     assert redact("postgresql+psycopg://bob:s3cret@db/x") == "postgresql+psycopg://bob:***@db/x"
 
 
-def test_an_http_uri_opens_the_http_backend() -> None:
+def test_an_http_uri_opens_the_http_backend(monkeypatch: pytest.MonkeyPatch) -> None:
     from loom.errors import RemoteError
+    from loom.tracking import http_backend
     from loom.tracking.client import Client
     from loom.tracking.http_backend import HttpBackend
     from tests.conftest import free_port
 
+    monkeypatch.setattr(http_backend, "CONNECT_RETRIES", 0)  # no backoff to wait through
     with Client(f"http://127.0.0.1:{free_port()}") as c:
         assert isinstance(c.backend, HttpBackend) and c.artifact_root is None
         with pytest.raises(RemoteError, match="Could not reach") as err:

@@ -45,6 +45,7 @@ from loom.store.entities import (
 from loom.tracking.backend import Backend
 
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+CONNECT_RETRIES = 2
 _CHUNK = 1024 * 1024
 
 
@@ -70,7 +71,14 @@ class HttpBackend(Backend):
         """One keep-alive connection pool; a forked child opens its own (sharing the
         parent's sockets would mix the two processes' answers)."""
         if self._http is None or self._pid != os.getpid():
-            self._http = httpx.Client(base_url=self.uri + PREFIX, auth=self._auth, timeout=TIMEOUT)
+            self._http = httpx.Client(
+                base_url=self.uri + PREFIX,
+                auth=self._auth,
+                timeout=TIMEOUT,
+                # a refused connection is retried (nothing was sent: safe for every call),
+                # e.g. while a restarted server comes back
+                transport=httpx.HTTPTransport(retries=CONNECT_RETRIES),
+            )
             self._pid = os.getpid()
         return self._http
 

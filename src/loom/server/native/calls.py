@@ -19,6 +19,7 @@ from pydantic import BaseModel, create_model
 from loom.api import codec
 from loom.api.routes import PREFIX, ROUTES, Route
 from loom.entities import Metric
+from loom.errors import ValidationError
 from loom.server.http import dumps
 from loom.server.native import access
 from loom.server.native.store_backend import StoreBackend
@@ -75,7 +76,13 @@ def _handler(
         if "user" in params and ctx.user is not None:
             args["user"] = ctx.user  # who made the change is who signed in
         after = access.before(ctx, name, args)
-        result = call(**args)
+        try:
+            result = call(**args)
+        except OverflowError as exc:  # SQLite's driver, on an int past 64 bits the store let by
+            raise ValidationError(
+                f"A number in the request doesn't fit in 64 bits ({exc}).",
+                hint="Times are milliseconds, sizes bytes: send values below 2**63.",
+            ) from None
         after(result)
         result = access.visible(ctx, name, route, result)
         return Response(dumps(codec.encode(result)), media_type=JSON)
