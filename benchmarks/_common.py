@@ -227,8 +227,10 @@ LOADED_NOTE = (
 )
 
 
-def machine_info(versions: dict[str, str]) -> str:
-    """Date, machine and versions, as markdown bullet lines."""
+def machine_info(versions: dict[str, str], loaded: bool | None = None) -> str:
+    """Date, machine and versions, as markdown bullet lines. ``loaded``: whether others
+    shared the machine (default: the load average now, which a benchmark that runs many
+    clients raises itself)."""
     mem_kib = 0
     with open("/proc/meminfo") as fh:
         for line in fh:
@@ -245,7 +247,7 @@ def machine_info(versions: dict[str, str]) -> str:
             f"- versions: {vers}",
             f"- load average when the table was written (1, 5, 15 min): {load}",
         ]
-        + [LOADED_NOTE] * (os.getloadavg()[0] >= 1.0)
+        + [LOADED_NOTE] * (os.getloadavg()[0] >= 1.0 if loaded is None else loaded)
     )
 
 
