@@ -133,6 +133,8 @@ def _junk_docs(run_id: str, turn: int) -> list[bytes]:
         b'{"run_id": "' + run_id.encode() + b'", "key": "\\ud800", "value": "\\udfff"}',
         b'{"name": "\\u0000\\u0001", "experiment_id": "\\u0000"}',
         b'{"experiment_id": "1\\u0000", "run_id": "\\ud83d"}',
+        b"[" * 100_000 + b"]" * 100_000,  # deeper than Python's stack: a RecursionError
+        b'{"run_id": ' + b'{"a": ' * 5_000 + b"1" + b"}" * 5_001,
     ]
     values: list[object] = [
         {"x": [1]},

@@ -156,13 +156,18 @@ def loads(body: bytes) -> Any:
         return {}
     try:
         doc = json.loads(body)
+        if _ODD_ESCAPE.search(body):  # rare: escaped emoji are pairs, and pairs are fine
+            _only_text(doc)
     except ValueError as exc:  # UnicodeDecodeError is a ValueError too
         raise ValidationError(
             f"The request body is not valid JSON: {exc}.",
             hint="Send a JSON object with Content-Type: application/json.",
         ) from None
-    if _ODD_ESCAPE.search(body):  # rare: escaped emoji are pairs, and pairs are fine
-        _only_text(doc)
+    except RecursionError:  # "[[[[…" nested deeper than Python's stack allows
+        raise ValidationError(
+            "The request body nests arrays or objects too deeply.",
+            hint="No MLflow or Loom call needs more than a few levels.",
+        ) from None
     return doc
 
 
