@@ -67,6 +67,22 @@ def test_bad_filters_say_what_and_where(store: Store, text: str, problem: str) -
     assert problem in info.value.message
 
 
+def test_filters_past_the_size_limits_are_validation_errors(store: Store, exp: str) -> None:
+    """Nesting deeper than the parser's stack and more terms than SQLite's expression depth
+    were a RecursionError and a database error; both are the caller's mistake."""
+    from loom.store.search.parser import MAX_DEPTH, MAX_TERMS
+
+    deep = "(" * 5000 + "metrics.m > 1" + ")" * 5000
+    wide = " and ".join(f"metrics.m{i} > 1" for i in range(3000))
+    for text, problem in ((deep, "nest"), (wide, "conditions")):
+        with pytest.raises(ValidationError, match=problem):
+            store.search_runs([exp], text)
+    at_limit = "(" * MAX_DEPTH + "metrics.m > 1" + ")" * MAX_DEPTH
+    assert store.search_runs([exp], at_limit).items == []
+    most = " and ".join(f"metrics.m{i} > 1" for i in range(MAX_TERMS))
+    assert store.search_runs([exp], most).items == []
+
+
 def test_order_by_parsing() -> None:
     assert parse_order_by("metrics.`val loss` DESC").key == "val loss"
     assert parse_order_by("tags.mlflow.runName").kind == "attribute"
