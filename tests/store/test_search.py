@@ -83,6 +83,17 @@ def test_filters_past_the_size_limits_are_validation_errors(store: Store, exp: s
     assert store.search_runs([exp], most).items == []
 
 
+def test_more_order_keys_than_the_limit_are_refused(store: Store, exp: str) -> None:
+    from loom.store.search.parser import MAX_ORDER_KEYS
+
+    keys = [f"metrics.m{i} DESC" for i in range(5000)]  # held a server for minutes
+    with pytest.raises(ValidationError, match="order_by has 5000 clauses"):
+        store.search_runs([exp], order_by=keys)
+    with pytest.raises(ValidationError, match="order_by has 5000 clauses"):
+        store.search_experiments(order_by=[f"tags.t{i}" for i in range(5000)])
+    store.search_runs([exp], order_by=keys[:MAX_ORDER_KEYS])  # at the limit: answered
+
+
 def test_order_by_parsing() -> None:
     assert parse_order_by("metrics.`val loss` DESC").key == "val loss"
     assert parse_order_by("tags.mlflow.runName").kind == "attribute"

@@ -194,9 +194,13 @@ def search(ctx: Ctx, msg: Msg) -> dict[str, Any]:
     from loom.server import auth
 
     auth.require_experiments(ctx, experiment_ids, READ)
+    from loom.store.search.parser import MAX_ORDER_KEYS
+
     order = []
     for o in msg.objects("order_by"):
         order.append((o.text("field_name", required=True), o.flag("ascending", True)))
+    if len(order) > MAX_ORDER_KEYS:
+        raise ValidationError(f"order_by has {len(order)} entries; the limit is {MAX_ORDER_KEYS}.")
     page = ctx.store.search_logged_models(
         experiment_ids,
         msg.text("filter", default="") or "",

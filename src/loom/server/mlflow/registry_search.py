@@ -21,7 +21,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 from loom.errors import ValidationError
-from loom.store.search.parser import And, Cmp, Grammar, Node, Or, parse_filter, parse_order_by
+from loom.store.search.parser import And, Cmp, Grammar, Node, Or, parse_filter, parse_order_bys
 
 __all__ = [
     "MODELS",
@@ -128,8 +128,7 @@ def order(
 ) -> list[T]:
     """``items`` sorted by MLflow ``order_by`` clauses on the ``orderable`` attributes."""
     keys = []
-    for clause in order_by:
-        k = parse_order_by(clause, grammar)
+    for clause, k in zip(order_by, parse_order_bys(order_by, grammar), strict=True):
         if k.kind != "attribute" or k.key not in orderable:
             raise ValidationError(
                 f"Invalid order_by clause {clause!r}.",

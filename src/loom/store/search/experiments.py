@@ -15,7 +15,15 @@ from loom.store.experiments import experiment_entity, lifecycles, tags_by_experi
 from loom.store.schema import ExperimentRow, ExperimentTagRow
 from loom.store.search.mixin import check_max_results
 from loom.store.search.paging import decode_token, encode_token, fingerprint
-from loom.store.search.parser import EXPERIMENTS, And, Cmp, Node, Or, parse_filter, parse_order_by
+from loom.store.search.parser import (
+    EXPERIMENTS,
+    And,
+    Cmp,
+    Node,
+    Or,
+    parse_filter,
+    parse_order_bys,
+)
 from loom.store.search.sql import compare
 
 _COLUMNS: dict[str, Any] = {
@@ -46,7 +54,7 @@ class ExperimentSearchMixin(StoreBase):
         check_max_results(max_results)
         stages = lifecycles(view)
         node = parse_filter(filter_string, EXPERIMENTS)
-        keys = [parse_order_by(c, EXPERIMENTS) for c in order_by or ()]
+        keys = parse_order_bys(order_by, EXPERIMENTS)
         fp = fingerprint("experiments", filter_string, list(order_by or ()), stages)
         _, offset = decode_token(page_token, fp)
         q = select(ExperimentRow).where(ExperimentRow.lifecycle_stage.in_(stages))

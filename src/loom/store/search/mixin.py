@@ -14,7 +14,7 @@ from loom.store.experiments import lifecycles
 from loom.store.runs import load_runs
 from loom.store.schema import RunRow
 from loom.store.search.paging import decode_token, encode_token, fingerprint
-from loom.store.search.parser import parse_filter, parse_order_by
+from loom.store.search.parser import parse_filter, parse_order_bys
 from loom.store.search.plan import is_selective, segments
 from loom.store.search.sql import compile_filter
 
@@ -44,7 +44,7 @@ class SearchMixin(StoreBase):
             experiment_ids = [experiment_ids]
         ids = sorted({_experiment_id(e) for e in experiment_ids})
         node = parse_filter(filter_string)
-        keys = [parse_order_by(c) for c in order_by or ()]
+        keys = parse_order_bys(order_by)
         _check_duplicates(keys, order_by or ())
         stages = lifecycles(view)
         fp = fingerprint(ids, filter_string, list(order_by or ()), stages)

@@ -19,8 +19,10 @@ Cmp(kind='param', key='lr', op='=', value='0.01', pos=22)))
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from loom.errors import ValidationError
 from loom.store.search.lexer import Token, bad_filter, tokenize
 
 PREFIXES = {
@@ -306,6 +308,20 @@ def _check_size(p: _Parser) -> None:
         raise p.error(f"parentheses nest {deepest} deep; the limit is {MAX_DEPTH}")
     if terms >= MAX_TERMS:
         raise p.error(f"it joins {terms + 1} conditions; the limit is {MAX_TERMS}")
+
+
+MAX_ORDER_KEYS = 10  # each is a join; thousands of them held a server for minutes
+
+
+def parse_order_bys(clauses: Sequence[str] | None, grammar: Grammar = RUNS) -> list[SortKey]:
+    """Every ``order_by`` clause parsed; more than :data:`MAX_ORDER_KEYS` is refused."""
+    clauses = list(clauses or ())
+    if len(clauses) > MAX_ORDER_KEYS:
+        raise ValidationError(
+            f"order_by has {len(clauses)} clauses; the limit is {MAX_ORDER_KEYS}.",
+            hint='Order by a few keys, e.g. ["metrics.acc DESC", "start_time"].',
+        )
+    return [parse_order_by(c, grammar) for c in clauses]
 
 
 def parse_order_by(clause: str, grammar: Grammar = RUNS) -> SortKey:
