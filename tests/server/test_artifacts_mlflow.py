@@ -257,3 +257,24 @@ def test_postgres_store_and_s3_artifacts(pg_url, s3_env, tmp_path: Path, monkeyp
             mlflow.set_tracking_uri(None)
             srv.stop()
     assert not (tmp_path / "srv" / "mlartifacts").exists()  # the bytes went to the bucket
+
+
+def test_a_finalized_logged_models_files_are_fixed(mlflow_client, server) -> None:
+    """A model version names a READY model's tree, so its files can't change afterwards:
+    an upload or a delete into it is a 409, and the files stay as they were."""
+    import httpx
+    import mlflow
+
+    exp = _experiment(mlflow_client)
+    lm = mlflow.initialize_logged_model(name="fixed", experiment_id=exp)
+    url = f"{server.url}/api/2.0/mlflow-artifacts/artifacts/{exp}/models/{lm.model_id}/artifacts"
+    assert httpx.put(f"{url}/weights.bin", content=b"v1").status_code == 200
+    mlflow_client.finalize_logged_model(lm.model_id, "READY")
+    again = httpx.put(f"{url}/weights.bin", content=b"v2")
+    assert again.status_code == 409 and again.json()["error_code"] == "INVALID_STATE"
+    assert httpx.put(f"{url}/extra.txt", content=b"x").status_code == 409
+    assert httpx.delete(f"{url}/weights.bin").status_code == 409
+    assert httpx.get(f"{url}/weights.bin").content == b"v1"
+    folder = f"{exp}/models/{lm.model_id}/artifacts"
+    listed = httpx.get(f"{server.url}/api/2.0/mlflow-artifacts/artifacts", params={"path": folder})
+    assert [f["path"] for f in listed.json()["files"]] == ["weights.bin"]

@@ -80,7 +80,7 @@ class LoggedModelFilesMixin(StoreBase):
             {"model_id": model_id, "path": f.path, "hash": f.hash, "size": f.size} for f in files
         ]
         with self._write() as conn:
-            _require(conn, model_id, live=True)
+            _require_open(conn, model_id)
             for part in chunks(rows):
                 upsert(conn, _F, part, ["model_id", "path"], ["hash", "size"])
 
@@ -131,7 +131,7 @@ class LoggedModelFilesMixin(StoreBase):
         """Forget the file ``path``, or every file under the folder ``path``; how many."""
         paths.check_relative(path, "artifact path")
         with self._write() as conn:
-            _require(conn, model_id, live=True)
+            _require_open(conn, model_id)
             q = delete(_F).where(_F.model_id == model_id, _in_folder(_F.path, path))
             return int(conn.execute(q).rowcount or 0)
 
@@ -271,6 +271,18 @@ def _require(conn: Any, model_id: str, *, live: bool = False) -> Any:
     row = _select(conn, model_id) if isinstance(model_id, str) else None
     if row is None or (live and row.status == DELETED):
         raise NotFoundError(f"No logged model with id {model_id!r}.", model_id=model_id)
+    return row
+
+
+def _require_open(conn: Any, model_id: str) -> Any:
+    """The model, if its files may still change: only while it is PENDING. A READY model's
+    tree is fixed, and model versions name that tree (a version never changes)."""
+    row = _require(conn, model_id, live=True)
+    if row.status != STATUSES[0]:
+        raise ConflictError(
+            f"Logged model {model_id} is {row.status}: its files are fixed.",
+            hint="Log a new model for new files.",
+        )
     return row
 
 
