@@ -327,3 +327,30 @@ def test_default_permission_applies_where_no_grant_says_otherwise(tmp_path: Path
             require_experiments(ctx, [a], "READ")
     finally:
         services.close()
+
+
+def test_loom_api_lists_leave_out_what_the_caller_cannot_read(srv: AuthServer) -> None:
+    """Lineage edges and registry lists over /api/v1 name runs, paths, hashes and models:
+    a user without READ sees none of them (the MLflow routes check the same)."""
+    eid, run_id = _experiment_with_run(srv)
+    art = f"/api/2.0/mlflow-artifacts/artifacts/{eid}/{run_id}/artifacts/model.bin"
+    assert srv.call("PUT", art, "alice", content=b"weights").status_code == 200
+    model = "m-" + uuid.uuid4().hex[:8]
+    srv.ok("POST", "registered-models/create", "alice", json={"name": model})
+    srv.store.set_permission("bob", "experiment", eid, "NO_PERMISSIONS")
+    srv.store.set_permission("bob", "model", model, "NO_PERMISSIONS")
+
+    def links(who: str) -> list:
+        return srv.ok("POST", "/api/v1/lineage/links-by-run", who, json={"run_ids": [run_id]})
+
+    assert [link["path"] for link in links("alice")] == ["model.bin"]
+    assert links("bob") == []
+    runs = srv.ok("POST", "/api/v1/runs/get-many", "bob", json={"run_ids": [run_id]})
+    assert runs == []
+
+    def models(who: str) -> list[str]:
+        listed = srv.ok("GET", "/api/v1/registered-models/list", who)
+        return [m["name"] for m in listed]
+
+    assert model in models("alice")
+    assert model not in models("bob")

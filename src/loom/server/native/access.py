@@ -7,7 +7,7 @@ from typing import Any
 
 from loom.api import codec
 from loom.api.routes import Route
-from loom.entities import Experiment, Run
+from loom.entities import DataLink, Experiment, ModelVersion, RegisteredModel, Run
 from loom.errors import LoomError, NotFoundError
 from loom.server import auth
 from loom.server.http import Request as LoomRequest
@@ -77,4 +77,22 @@ def visible(ctx: Ctx, name: str, route: Route, result: Any) -> Any:
         ids = sorted({x.experiment_id for x in result})
         readable = auth.readable_experiments(ctx, ids)
         return [x for x in result if x.experiment_id in readable]
+    if isinstance(result, list) and result and isinstance(result[0], DataLink):
+        return _readable_links(ctx, result)
+    if (
+        isinstance(result, list)
+        and result
+        and isinstance(result[0], ModelVersion | RegisteredModel)
+    ):
+        names = auth.readable_models(ctx, sorted({v.name for v in result}))
+        return [v for v in result if v.name in names]
     return result
+
+
+def _readable_links(ctx: Ctx, links: list[DataLink]) -> list[DataLink]:
+    """Lineage edges of runs the caller may read: a run's inputs, outputs and artifacts
+    (paths and hashes) are its experiment's to show."""
+    runs = ctx.services.store.get_runs(sorted({link.run_id for link in links}))
+    experiment = {r.run_id: r.experiment_id for r in runs}
+    readable = auth.readable_experiments(ctx, sorted(set(experiment.values())))
+    return [link for link in links if experiment.get(link.run_id) in readable]
