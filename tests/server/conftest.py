@@ -78,6 +78,14 @@ class ServerProc:
         return self.proc.returncode
 
 
+def cheap_hash(password: str) -> str:
+    """An argon2id hash with the cheapest parameters: a hash carries its own, so the
+    server's checks of these test passwords stay quick (real ones use the defaults)."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(password)
+
+
 def launch(cwd: Path, *args: str, env: dict[str, str] | None = None) -> ServerProc:
     """Start ``loom server --port 0 ARGS`` in ``cwd`` (its own process group)."""
     cwd.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from loom.server.auth import tokens
 from loom.server.services import check_schema
 from loom.store import Store
 from tests.conftest import wait_for
-from tests.server.conftest import ServerProc, launch, start_server
+from tests.server.conftest import ServerProc, cheap_hash, launch, start_server
 
 PASSWORDS = {"root": "root-secret-1", "alice": "alice-secret-1", "bob": "bob-secret-1"}
 API = "/api/2.0/mlflow/"
@@ -46,7 +46,7 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
     store = Store(uri)
     check_schema(store, upgrade=False)
     for name, password in PASSWORDS.items():
-        store.create_user(name, _hash(password), is_admin=name == "root")
+        store.create_user(name, cheap_hash(password), is_admin=name == "root")
     store.close()
     proc = start_server(tmp, "--backend-store-uri", uri)  # users exist: auth is on
     server = AuthServer(proc, uri)
@@ -76,14 +76,6 @@ def as_user(srv: AuthServer, monkeypatch: pytest.MonkeyPatch) -> Iterator:
     if mlflow.active_run() is not None:
         mlflow.end_run()
     mlflow.set_tracking_uri(None)
-
-
-def _hash(password: str) -> str:
-    """An argon2id hash with the cheapest parameters: a hash carries its own, so the
-    server's checks of these test passwords stay quick (real ones use the defaults)."""
-    from argon2 import PasswordHasher
-
-    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(password)
 
 
 def _name() -> str:
@@ -187,10 +179,10 @@ def test_token_with_the_mlflow_client_then_revoked(srv: AuthServer, as_user) -> 
 
 def test_new_password_and_deleted_user_take_effect_at_once(srv: AuthServer) -> None:
     name = "carol-" + uuid.uuid4().hex[:6]
-    srv.store.create_user(name, _hash("carol-secret-1"))
+    srv.store.create_user(name, cheap_hash("carol-secret-1"))
     for _ in range(2):  # the second is answered from the server's cache
         assert srv.call("GET", "experiments/search", (name, "carol-secret-1")).status_code == 200
-    srv.store.update_user(name, password_hash=_hash("carol-secret-2"))
+    srv.store.update_user(name, password_hash=cheap_hash("carol-secret-2"))
     assert srv.call("GET", "experiments/search", (name, "carol-secret-1")).status_code == 401
     assert srv.call("GET", "experiments/search", (name, "carol-secret-2")).status_code == 200
     srv.store.delete_user(name)
@@ -268,7 +260,7 @@ def test_artifact_paths_are_checked_on_their_experiment(tmp_path: Path) -> None:
     services = Services(settings)
     try:
         check_schema(services.store, upgrade=False)
-        services.store.create_user("bob", _hash("bob-secret-1"))
+        services.store.create_user("bob", cheap_hash("bob-secret-1"))
         open_, closed = (services.store.create_experiment(n).experiment_id for n in "ab")
         services.store.set_permission("bob", "experiment", closed, "NO_PERMISSIONS")
         ctx = Ctx(services, Request({"type": "http", "method": "GET", "path": "/"}, None), "bob")  # type: ignore[arg-type]
@@ -312,7 +304,7 @@ def test_default_permission_applies_where_no_grant_says_otherwise(tmp_path: Path
     services = Services(settings)
     try:
         check_schema(services.store, upgrade=False)
-        services.store.create_user("bob", _hash("bob-secret-1"))
+        services.store.create_user("bob", cheap_hash("bob-secret-1"))
         a, b, c = (services.store.create_experiment(n).experiment_id for n in "abc")
         services.store.set_permission("bob", "experiment", b, "READ")
         services.store.set_permission("bob", "experiment", c, "EDIT")

@@ -16,18 +16,11 @@ import pytest
 
 from loom.server.services import check_schema
 from loom.store import Store
-from tests.server.conftest import ServerProc, start_server
+from tests.server.conftest import ServerProc, cheap_hash, start_server
 from tests.server.registry_files import log_files, store_tree
 
 PASSWORDS = {"alice": "alice-secret-1", "bob": "bob-secret-1"}
 API = "/api/2.0/mlflow/"
-
-
-def _hash(password: str) -> str:
-    """Cheap argon2id parameters: a hash carries its own, so test sign-ins stay quick."""
-    from argon2 import PasswordHasher
-
-    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(password)
 
 
 @dataclass
@@ -84,7 +77,7 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
     store = Store(uri)
     check_schema(store, upgrade=False)
     for name, password in PASSWORDS.items():
-        store.create_user(name, _hash(password))
+        store.create_user(name, cheap_hash(password))
     proc = start_server(tmp, "--backend-store-uri", uri)  # users exist: auth is on
     try:
         yield Team(proc, store)

@@ -6,8 +6,9 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import ColumnElement, Connection, Engine, and_, or_
 from sqlalchemy.exc import DBAPIError
 
 from loom.store import migrate
@@ -19,6 +20,13 @@ CHUNK = 500
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def in_folder(column: Any, folder: str) -> ColumnElement[bool]:
+    """``column`` is ``folder`` or a path below it (``reports`` holds ``reports/a.html``,
+    not ``reports2/b``): a range on the index instead of LIKE, so nothing needs escaping
+    ("0" is the character after "/")."""
+    return or_(column == folder, and_(column >= folder + "/", column < folder + "0"))
 
 
 def chunks(items: list, size: int = CHUNK) -> Iterator[list]:

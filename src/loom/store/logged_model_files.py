@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from loom import paths
 from loom.entities import Artifact, LoggedModel, Page
 from loom.errors import ConflictError, NotFoundError, ValidationError
-from loom.store.base import StoreBase, chunks, now_ms
+from loom.store.base import StoreBase, chunks, in_folder, now_ms
 from loom.store.engine import retrying
 from loom.store.logged_models import DELETED, STATUSES, _entities, _select
 from loom.store.runs import require_run
@@ -30,8 +30,8 @@ from loom.store.schema import (
 )
 from loom.store.search.mixin import check_max_results
 from loom.store.search.paging import decode_token, encode_token, fingerprint
-from loom.store.search.parser import PREFIXES, And, Cmp, Grammar, Node, Or, parse_filter
-from loom.store.search.sql import compare
+from loom.store.search.parser import PREFIXES, Cmp, Grammar, parse_filter
+from loom.store.search.sql import compare, compile_tree
 from loom.store.upsert import upsert
 from loom.store.validation import (
     check_hash,
@@ -92,7 +92,7 @@ class LoggedModelFilesMixin(StoreBase):
             q = select(_F).where(_F.model_id == model_id)
             folder = (prefix or "").strip("/")
             if folder:
-                q = q.where(_in_folder(_F.path, folder))
+                q = q.where(in_folder(_F.path, folder))
             return [Artifact(r.path, r.hash, r.size) for r in conn.execute(q.order_by(_F.path))]
 
     @retrying
@@ -123,7 +123,7 @@ class LoggedModelFilesMixin(StoreBase):
         a = ArtifactRow
         with self._write() as conn:
             require_run(conn, run_id, active=True)
-            q = delete(a).where(a.run_id == run_id, _in_folder(a.path, path))
+            q = delete(a).where(a.run_id == run_id, in_folder(a.path, path))
             return int(conn.execute(q).rowcount or 0)
 
     @retrying
@@ -132,7 +132,7 @@ class LoggedModelFilesMixin(StoreBase):
         paths.check_relative(path, "artifact path")
         with self._write() as conn:
             _require_open(conn, model_id)
-            q = delete(_F).where(_F.model_id == model_id, _in_folder(_F.path, path))
+            q = delete(_F).where(_F.model_id == model_id, in_folder(_F.path, path))
             return int(conn.execute(q).rowcount or 0)
 
     @retrying
@@ -247,7 +247,7 @@ class LoggedModelFilesMixin(StoreBase):
         _, offset = decode_token(page_token, fp)
         q = select(_L).where(_L.experiment_id.in_(eids), _L.status != DELETED)
         if node is not None:
-            q = q.where(_compile(node, self.dialect))
+            q = q.where(compile_tree(node, lambda c: _comparison(c, self.dialect)))
         clauses = []
         for field, ascending in order_by:
             name = LOGGED_MODELS.attributes.get(field, "")
@@ -284,19 +284,6 @@ def _require_open(conn: Any, model_id: str) -> Any:
             hint="Log a new model for new files.",
         )
     return row
-
-
-def _in_folder(col: Any, folder: str) -> ColumnElement[bool]:
-    # a range on the primary key instead of LIKE: no escaping, uses the index
-    return or_(col == folder, and_(col >= folder + "/", col < folder + "0"))
-
-
-def _compile(node: Node, dialect: str) -> ColumnElement[bool]:
-    if isinstance(node, And):
-        return and_(*(_compile(n, dialect) for n in node.items))
-    if isinstance(node, Or):
-        return or_(*(_compile(n, dialect) for n in node.items))
-    return _comparison(node, dialect)
 
 
 def _comparison(c: Cmp, dialect: str) -> ColumnElement[bool]:

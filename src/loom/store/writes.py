@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from loom.errors import ConflictError, NotFoundError
-from loom.store.base import StoreBase, chunks
+from loom.store.base import StoreBase, chunks, in_folder
 from loom.store.engine import retrying
 from loom.store.entities import Artifact, Metric, RunInput, RunStatus
 from loom.store.runs import artifact_rows, require_run, set_run_fields, status_value
@@ -135,11 +135,7 @@ class WritesMixin(StoreBase):
             q = select(ArtifactRow).where(ArtifactRow.run_id == run_id)
             folder = (prefix or "").strip("/")
             if folder:
-                # a range on the primary key instead of LIKE: no escaping, uses the index
-                q = q.where(
-                    (ArtifactRow.path == folder)
-                    | ((ArtifactRow.path >= folder + "/") & (ArtifactRow.path < folder + "0"))
-                )
+                q = q.where(in_folder(ArtifactRow.path, folder))
             rows = conn.execute(q.order_by(ArtifactRow.path)).all()
             return [Artifact(r.path, r.hash, r.size) for r in rows]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, or_, select
+from sqlalchemy import ColumnElement, case, false, select
 
 from loom.errors import ValidationError
 from loom.store.base import StoreBase
@@ -17,14 +17,11 @@ from loom.store.search.mixin import check_max_results
 from loom.store.search.paging import decode_token, encode_token, fingerprint
 from loom.store.search.parser import (
     EXPERIMENTS,
-    And,
     Cmp,
-    Node,
-    Or,
     parse_filter,
     parse_order_bys,
 )
-from loom.store.search.sql import compare
+from loom.store.search.sql import compare, compile_tree
 
 _COLUMNS: dict[str, Any] = {
     "name": ExperimentRow.name,
@@ -59,7 +56,7 @@ class ExperimentSearchMixin(StoreBase):
         _, offset = decode_token(page_token, fp)
         q = select(ExperimentRow).where(ExperimentRow.lifecycle_stage.in_(stages))
         if node is not None:
-            q = q.where(_compile(node, self.dialect))
+            q = q.where(compile_tree(node, lambda c: _comparison(c, self.dialect)))
         clauses: list[Any] = []
         for k in keys:
             col = _COLUMNS[k.key] if k.kind == "attribute" else _tag_value(k.key)
@@ -87,14 +84,6 @@ def _tag_value(key: str) -> Any:
         .where(t.experiment_id == ExperimentRow.experiment_id, t.key == key)
         .scalar_subquery()
     )
-
-
-def _compile(node: Node, dialect: str) -> ColumnElement[bool]:
-    if isinstance(node, And):
-        return and_(*(_compile(n, dialect) for n in node.items))
-    if isinstance(node, Or):
-        return or_(*(_compile(n, dialect) for n in node.items))
-    return _comparison(node, dialect)
 
 
 def _comparison(c: Cmp, dialect: str) -> ColumnElement[bool]:

@@ -10,6 +10,7 @@ fails every comparison except ``!=``, which adds ``OR is_nan``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
@@ -31,14 +32,20 @@ _COLUMNS: dict[str, Any] = {
 PG_PREFIX = 200  # the PostgreSQL (key, left(value, 200)) index of migration 0001
 
 
+def compile_tree(node: Node, leaf: Callable[[Cmp], ColumnElement[bool]]) -> ColumnElement[bool]:
+    """A parsed filter as one SQL condition: AND and OR as SQL's, ``leaf`` for each
+    comparison (runs, experiments and logged models each compare their own columns)."""
+    if isinstance(node, And):
+        return and_(*(compile_tree(n, leaf) for n in node.items))
+    if isinstance(node, Or):
+        return or_(*(compile_tree(n, leaf) for n in node.items))
+    return leaf(node)
+
+
 def compile_filter(node: Node, dialect: str, *, probe: bool = True) -> ColumnElement[bool]:
     """``probe``: correlated EXISTS per run (for walking runs in order); otherwise
     ``run_id IN (subquery)``, which lets the database start from the few matches."""
-    if isinstance(node, And):
-        return and_(*(compile_filter(n, dialect, probe=probe) for n in node.items))
-    if isinstance(node, Or):
-        return or_(*(compile_filter(n, dialect, probe=probe) for n in node.items))
-    return _comparison(node, dialect, probe)
+    return compile_tree(node, lambda c: _comparison(c, dialect, probe))
 
 
 def leaf_condition(c: Cmp, dialect: str) -> tuple[Any, ColumnElement[bool]] | None:
