@@ -6,13 +6,15 @@ import json
 import os
 import signal
 import socket
+import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
 from tests.conftest import wait_for
-from tests.server.conftest import ServerProc, launch, start_server
+from tests.server.conftest import LOOM, ServerProc, launch, start_server
 
 API = "/api/2.0/mlflow/"
 
@@ -138,3 +140,32 @@ def test_workers_share_the_port(tmp_path: Path) -> None:
         assert {os.getpgid(p) for p in pids} == {srv.proc.pid}  # the server's own workers
     finally:
         assert srv.stop() == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--backend-store-uri", "postgresql://nobody@127.0.0.1:1/x"], "is running and reachable"),
+        (["--artifacts-destination", "ftp9://bucket/x"], "Unknown remote scheme"),
+        (["--backend-store-uri", "mysql://x/y"], "scheme Loom doesn't know"),
+        (["--port", "99999"], "less than or equal to 65535"),
+    ],
+)
+def test_a_wrong_setting_stops_the_start_with_one_error(
+    tmp_path: Path, args: list[str], says: str
+) -> None:
+    """Found by starting it wrong by hand: an unreachable database and a port out of range
+    were tracebacks reported as Loom bugs; a bad artifact destination started a server
+    whose first upload would fail."""
+    done = subprocess.run(
+        [LOOM, "server", "--port", "0", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    out, err = done.stdout, done.stderr
+    assert done.returncode != 0
+    assert says in out + err
+    assert "Traceback" not in out + err and "bug in Loom" not in out + err
+    assert "Loom server on" not in out

@@ -17,7 +17,9 @@ server_app = typer.Typer(
 def server(
     ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(5000, "--port", "-p", help="Port to listen on (0: any free)."),
+    port: int = typer.Option(
+        5000, "--port", "-p", min=0, max=65535, help="Port to listen on (0: any free)."
+    ),
     backend_store_uri: str | None = STORE,
     artifacts_destination: str | None = typer.Option(
         None,

@@ -30,6 +30,7 @@ def prepare(settings: ServerSettings, *, upgrade: bool) -> tuple[ServerSettings,
     try:
         schema = check_schema(services.store, upgrade=upgrade)
         users = auth.user_count(services.store)
+        services.blobs  # noqa: B018 (a bad destination, or its driver missing, fails now)
     finally:
         services.close()
     if settings.insecure_no_auth:

@@ -14,6 +14,7 @@ from loom.errors import StoreError
 from loom.server.blobs import Blobs, open_blobs
 from loom.server.settings import ServerSettings
 from loom.store import Store, migrate
+from loom.store.engine import retrying
 
 
 class Services:
@@ -31,6 +32,7 @@ class Services:
         self.store.close()
 
 
+@retrying  # an unreachable or broken database is a StoreError with a hint, not a traceback
 def check_schema(store: Store, *, upgrade: bool) -> str:
     """Bring a new store to life, or say whether an existing one is current.
 
